@@ -1,0 +1,1 @@
+"""Backchain: a self-care coach for hip and lower-back pain."""

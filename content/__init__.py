@@ -1,0 +1,1 @@
+"""Therapist-editable YAML: topics, red flags, messages and the program."""
