@@ -1,0 +1,55 @@
+"""Replies as plain data: what the bot says, rendered by the Telegram and console adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Button:
+    """One button: a label the user sees and namespaced callback data the bot parses."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message. `text` is Telegram-HTML (already escaped); `buttons` are rows of buttons.
+
+    `image` is a PNG file to send as a photo, `document` a file to send as a document.
+    `edit` asks the adapter to edit the message the button was pressed on instead of sending anew.
+    """
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    image: Path | None = None
+    document: Path | None = None
+    edit: bool = False
+
+    def button_list(self) -> list[Button]:
+        """All buttons, row by row."""
+        return [button for row in self.buttons for button in row]
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A request to the adapter: after `seconds`, feed `callback_data` back to the engine."""
+
+    seconds: int
+    callback_data: str
+    name: str
+
+
+@dataclass
+class Outcome:
+    """What the engine produced for one input: the replies to send and timers to schedule."""
+
+    replies: list[Reply] = field(default_factory=list)
+    timers: list[Timer] = field(default_factory=list)
+    cancel_timers: list[str] = field(default_factory=list)
+
+    def say(self, reply: Reply) -> Outcome:
+        self.replies.append(reply)
+        return self

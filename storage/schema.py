@@ -1,0 +1,113 @@
+"""The one place that owns the schema. Never edit an applied migration: add a new one."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("backchain")
+
+
+@migrations()
+def m001_users_and_questions(db: Database) -> None:
+    db["users"].create(
+        {
+            "id": int,  # Telegram user id (the console uses 0)
+            "language": str,
+            "owned_tools": str,  # JSON list of tool topic ids
+            "focus": str,  # hip | lower-back | knee | sciatica | general
+            "onboarded": int,
+            "timezone": str,  # IANA zone name
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"language", "owned_tools", "onboarded", "timezone", "created_at"},
+        defaults={"language": "en", "owned_tools": "[]", "onboarded": 0, "timezone": "UTC"},
+    )
+    # Conversation state: a small JSON document per user (what the last prompt was waiting for).
+    db["conversation_state"].create(
+        {"user_id": int, "state": str, "updated_at": str},
+        pk="user_id",
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["questions"].create(
+        {
+            "id": int,
+            "user_id": int,
+            "text": str,
+            "topic": str,
+            "score": float,
+            "red_flag_level": str,
+            "asked_at": str,
+        },
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["questions"].create_index(["user_id"])
+    db["unanswered"].create(
+        {"id": int, "user_id": int, "text": str, "normalized": str, "asked_at": str},
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["unanswered"].create_index(["normalized"])
+    db["red_flag_events"].create(
+        {"id": int, "user_id": int, "level": str, "rule": str, "at": str},
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+    )
+
+
+@migrations()
+def m002_sessions_and_reminders(db: Database) -> None:
+    db["sessions"].create(
+        {
+            "id": int,
+            "user_id": int,
+            "phase": str,
+            "plan": str,  # JSON: the personalised steps, frozen when the session starts
+            "dose": float,  # multiplier applied to step durations
+            "current_step": int,
+            "status": str,  # pain-check | active | post-check | finished | abandoned
+            "pain_before": int,
+            "pain_after": int,
+            "started_at": str,
+            "finished_at": str,
+        },
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+        not_null={"user_id", "phase", "plan", "dose", "current_step", "status", "started_at"},
+    )
+    db["sessions"].create_index(["user_id", "status"])
+    db["step_events"].create(
+        {
+            "id": int,
+            "session_id": int,
+            "user_id": int,
+            "step_index": int,
+            "step_id": str,
+            "outcome": str,  # done | skipped | too-painful
+            "seconds": int,
+            "at": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id"), ("user_id", "users", "id")],
+    )
+    # A double tap on "done" must log once.
+    db["step_events"].create_index(["session_id", "step_index"], unique=True)
+    db["reminders"].create(
+        {
+            "user_id": int,
+            "chat_id": int,
+            "local_time": str,  # "HH:MM" in the user's zone
+            "timezone": str,
+            "enabled": int,
+            "next_due": int,  # UTC epoch seconds of the next send
+            "last_sent_at": int,
+            "skip_date": str,  # local date (YYYY-MM-DD) the user chose to skip
+        },
+        pk="user_id",
+        foreign_keys=[("user_id", "users", "id")],
+        not_null={"chat_id", "local_time", "timezone", "enabled", "next_due"},
+    )
+    # The periodic tick selects due reminders with this index.
+    db["reminders"].create_index(["enabled", "next_due"])
