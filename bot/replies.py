@@ -53,3 +53,28 @@ class Outcome:
     def say(self, reply: Reply) -> Outcome:
         self.replies.append(reply)
         return self
+
+
+TELEGRAM_LIMIT = 4096
+
+
+def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Split a long message at paragraph, then line, then word boundaries into chunks <= limit.
+
+    Splits never fall inside an HTML tag or entity because they only happen at whitespace,
+    and tags in our templates never span whitespace-separated paragraphs.
+    """
+    chunks: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"))
+        if cut < limit // 2:
+            cut = window.rfind(" ")
+        if cut <= 0:
+            cut = limit
+        chunks.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not chunks:
+        chunks.append(rest)
+    return chunks

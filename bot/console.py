@@ -1,0 +1,114 @@
+"""The console chat: the same conversation as in Telegram, in a terminal.
+
+Buttons are shown as numbered choices; the person picks one by number or by typing its label.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.config import Settings
+from bot.conversation import Conversation
+from bot.incoming import Incoming
+from bot.plain import plain_text, render_reply
+from bot.replies import Button, Outcome, Timer
+from bot.services import Services, build_services
+
+LOCAL_USER = 0  # the console's one user; Telegram ids are positive
+
+
+class ConsoleChat:
+    """Reads lines, maps them to inputs, prints replies; timers fire from a background thread."""
+
+    def __init__(self, services: Services, out: TextIO = sys.stdout, user_id: int = LOCAL_USER):
+        self.conversation = Conversation(services)
+        self.out = out
+        self.user_id = user_id
+        self.choices: list[Button] = []
+        self.lock = threading.Lock()
+        self.timers: dict[str, threading.Timer] = {}
+
+    def incoming_for(self, line: str) -> Incoming:
+        """A number or a button label picks that button; anything else is typed text."""
+        text = line.strip()
+        if text.isdigit() and 1 <= int(text) <= len(self.choices):
+            return Incoming.press(self.user_id, self.user_id, self.choices[int(text) - 1].data)
+        for button in self.choices:
+            if text and text.casefold() == plain_text(button.label).strip().casefold():
+                return Incoming.press(self.user_id, self.user_id, button.data)
+        return Incoming.text_message(self.user_id, self.user_id, line)
+
+    def feed(self, incoming: Incoming) -> None:
+        with self.lock:
+            outcome = self.conversation.handle(incoming)
+            self._show(outcome)
+        self._schedule(outcome)
+
+    def _show(self, outcome: Outcome) -> None:
+        buttons: list[Button] = []
+        for reply in outcome.replies:
+            self.out.write(render_reply(reply, numbered_from=len(buttons) + 1) + "\n")
+            buttons.extend(reply.button_list())
+            if reply.image is not None:
+                self.out.write(f"(chart saved to {reply.image})\n")
+            if reply.document is not None:
+                self.out.write(f"(file saved to {reply.document})\n")
+            self.out.write("\n")
+        if buttons:
+            self.choices = buttons
+        self.out.flush()
+
+    def _schedule(self, outcome: Outcome) -> None:
+        for prefix in outcome.cancel_timers:
+            for name in [n for n in self.timers if n.startswith(prefix)]:
+                self.timers.pop(name).cancel()
+        for timer in outcome.timers:
+            self._start_timer(timer)
+
+    def _start_timer(self, timer: Timer) -> None:
+        fire: Callable[[], None] = lambda: self.feed(
+            Incoming.press(self.user_id, self.user_id, timer.callback_data)
+        )
+        thread = threading.Timer(timer.seconds, fire)
+        thread.daemon = True
+        self.timers[timer.name] = thread
+        thread.start()
+
+    def close(self) -> None:
+        for thread in self.timers.values():
+            thread.cancel()
+
+
+def run_console(settings: Settings, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    """Chat until end of input or "quit"."""
+    services = build_services(settings.db_path, settings.content_dir, files_dir=settings.files_dir)
+    chat = ConsoleChat(services, out)
+    interactive = stdin.isatty()
+    out.write("Backchain console chat. Type a question, a /command, or a button's number. "
+              "Type quit to leave.\n\n")
+    try:
+        if _is_new(services):
+            chat.feed(Incoming.text_message(LOCAL_USER, LOCAL_USER, "/start"))
+        while True:
+            if interactive:
+                out.write("> ")
+                out.flush()
+            line = stdin.readline()
+            if not line or line.strip().lower() in {"quit", "exit"}:
+                break
+            if line.strip():
+                chat.feed(chat.incoming_for(line.rstrip("\n")))
+    except KeyboardInterrupt:
+        out.write("\n")
+    finally:
+        chat.close()
+        services.db.close()
+    return 0
+
+
+def _is_new(services: Services) -> bool:
+    row = services.db.execute("SELECT onboarded FROM users WHERE id = ?", [LOCAL_USER]).fetchone()
+    return row is None

@@ -1,0 +1,45 @@
+"""All content in one validated bundle: topics, red flags, messages and the program."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from bot.errors import ContentError
+from bot.messages import Messages, load_messages
+from bot.program import Program, load_program
+from bot.redflags import RedFlagScreen, load_red_flags
+from bot.topics import Topic, load_topics
+
+
+@dataclass(frozen=True)
+class Content:
+    directory: Path
+    topics: dict[str, Topic]
+    red_flags: RedFlagScreen
+    messages: Messages
+    program: Program
+
+    def topics_in_group(self, group: str) -> list[Topic]:
+        return [topic for topic in self.topics.values() if topic.group == group]
+
+
+def default_content_dir() -> Path:
+    """The content shipped with the package (works from a checkout and after `pip install .`)."""
+    return Path(str(resources.files("content")))
+
+
+def load_content(directory: Path | None = None) -> Content:
+    """Load and validate every content file under `directory` (default: the packaged content)."""
+    root = directory or default_content_dir()
+    if not root.is_dir():
+        raise ContentError(str(root), "content directory is missing")
+    topics = load_topics(root / "topics")
+    return Content(
+        directory=root,
+        topics=topics,
+        red_flags=load_red_flags(root / "red_flags.yaml"),
+        messages=load_messages(root / "messages.yaml"),
+        program=load_program(root / "program.yaml", topics),
+    )

@@ -1,0 +1,60 @@
+"""Normalising free text into comparable word tokens.
+
+Both the user's question and every alias go through the same functions, so a match never depends
+on case, accents, emoji, punctuation or a plural ending.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Telegram refuses longer messages, so nothing a person typed in the chat is cut off.
+MAX_INPUT_CHARS = 4096
+MAX_TOKENS = 400
+
+_APOSTROPHES = str.maketrans({"'": "", "\u2019": "", "\u2018": "", "`": "", "\u00b4": ""})
+_AMPERSAND = re.compile(r"\s*&\s*")
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+# Endings that look plural but belong to the singular word (psoas, soleus, piriformis, glass).
+_KEEP_S_ENDINGS = ("ss", "us", "is", "as")
+
+
+def truncate(text: str, limit: int = MAX_INPUT_CHARS) -> str:
+    """At most `limit` characters, cut at the last space so no word is split."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    space = head.rfind(" ")
+    return head[:space] if space > limit // 2 else head
+
+
+def normalize(text: str) -> str:
+    """Lower-case ASCII words separated by single spaces; everything else becomes a space.
+
+    Accents are folded ("é" -> "e"), apostrophes vanish ("don't" -> "dont"), "&" reads as
+    "and", and emoji, punctuation, control characters and other scripts are dropped.
+    """
+    text = truncate(text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.casefold().translate(_APOSTROPHES)
+    text = _AMPERSAND.sub(" and ", text)
+    return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
+def tokenize(text: str) -> list[str]:
+    """The normalised words of `text`, at most MAX_TOKENS of them."""
+    return normalize(text).split()[:MAX_TOKENS]
+
+
+def singular(word: str) -> str:
+    """A light plural fold: 'hamstrings' -> 'hamstring', 'knees' -> 'knee', 'psoas' unchanged.
+
+    Irregular plurals (calves, feet) are listed as spellings in the vocabulary file instead.
+    """
+    if len(word) <= 3 or not word.endswith("s") or word.endswith(_KEEP_S_ENDINGS):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    return word[:-1]

@@ -1,0 +1,74 @@
+"""The question log: what people asked, what matched, red-flag events, unanswered questions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+
+
+def _grouping_key(text: str) -> str:
+    """Case and spacing never make two unanswered questions different."""
+    return " ".join(text.casefold().split())
+
+
+@dataclass(frozen=True)
+class UnansweredCount:
+    text: str
+    count: int
+    last_asked: str
+
+
+class QuestionLog:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def record(
+        self,
+        user_id: int,
+        text: str,
+        topic: str | None,
+        score: float,
+        red_flag_level: str | None,
+        now: datetime,
+    ) -> None:
+        """Log one question; an out-of-scope one is also kept for content editors."""
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO questions (user_id, text, topic, score, red_flag_level, asked_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [user_id, text, topic, score, red_flag_level, now.isoformat()],
+            )
+            if topic is None and red_flag_level is None:
+                self.db.execute(
+                    "INSERT INTO unanswered (user_id, text, normalized, asked_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    [user_id, text, _grouping_key(text), now.isoformat()],
+                )
+
+    def record_red_flag(self, user_id: int, level: str, rule: str, now: datetime) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO red_flag_events (user_id, level, rule, at) VALUES (?, ?, ?, ?)",
+                [user_id, level, rule, now.isoformat()],
+            )
+
+    def unanswered_report(self, limit: int = 100) -> list[UnansweredCount]:
+        """Unanswered questions grouped by their normalised text, most asked first."""
+        rows = self.db.execute(
+            "SELECT MIN(text), COUNT(*), MAX(asked_at) FROM unanswered GROUP BY normalized"
+            " ORDER BY COUNT(*) DESC, MAX(asked_at) DESC LIMIT ?",
+            [limit],
+        ).fetchall()
+        return [UnansweredCount(text=r[0], count=r[1], last_asked=r[2]) for r in rows]
+
+    def for_user(self, user_id: int) -> list[dict[str, object]]:
+        return list(
+            self.db.query(
+                "SELECT text, topic, score, red_flag_level, asked_at FROM questions"
+                " WHERE user_id = ? ORDER BY id",
+                [user_id],
+            )
+        )
