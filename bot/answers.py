@@ -9,20 +9,11 @@ from bot.content import Content
 from bot.matcher import MatchResult
 from bot.redflags import RedFlag
 from bot.replies import Button, Reply
+from bot.routine import owned_with_kits
 from bot.topics import GROUPS, Topic
 
 RELATED_BUTTONS = 3
 MAIN_TOPICS = ("hip-pain", "lower-back", "knee-pain", "sciatic-nerve", "biomechanical-chain")
-
-
-def expand_owned_tools(owned: list[str], content: Content) -> set[str]:
-    """The tools a user owns, counting a kit as all the tools its topic names."""
-    tools = set(owned)
-    for tool in owned:
-        topic = content.topics.get(tool)
-        if topic is not None:
-            tools.update(topic.tools)
-    return tools
 
 
 def topic_button(topic: Topic) -> Button:
@@ -41,13 +32,15 @@ def topic_reply(topic: Topic, content: Content, owned_tools: list[str]) -> Reply
     """A topic's answer with buttons for related topics and, if the user owns a tool, a session."""
     related = [content.topics[r] for r in topic.related[:RELATED_BUTTONS] if r in content.topics]
     rows: list[tuple[Button, ...]] = [(topic_button(r),) for r in related]
-    if set(topic.tools) & expand_owned_tools(owned_tools, content):
-        rows.insert(0, (Button(content.messages("try_routine_button"), callbacks.build("s", "new")),))
+    if set(topic.tools) & owned_with_kits(content.program, set(owned_tools)):
+        rows.insert(
+            0, (Button(content.messages("try_routine_button"), callbacks.build("s", "new")),)
+        )
     return Reply(topic_text(topic), tuple(rows))
 
 
 def ambiguous_reply(result: MatchResult, content: Content) -> Reply:
-    """"Did you mean ...?" with one button per close candidate."""
+    """ "Did you mean ...?" with one button per close candidate."""
     ids = [c.topic for c in result.candidates if c.topic in content.topics]
     if result.topic and result.topic not in ids:
         ids.insert(0, result.topic)

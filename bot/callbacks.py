@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 MAX_BYTES = 64
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_INT = re.compile(r"^[0-9]{1,9}$")
+_INT = re.compile(r"^(?:0|[1-9][0-9]{0,8})$")
 
 # namespace -> action -> the kinds of its arguments
 _SHAPES: dict[str, dict[str, tuple[str, ...]]] = {

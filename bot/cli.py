@@ -32,14 +32,21 @@ class Asker:
     def as_json(self, question: str) -> dict[str, Any]:
         flag = self.content.red_flags.screen(question)
         if flag is not None:
-            return {"topic": None, "score": 0, "candidates": [], "ambiguous": False,
-                    "red_flag": True, "red_flag_level": flag.level}
+            return {
+                "topic": None,
+                "score": 0,
+                "candidates": [],
+                "ambiguous": False,
+                "red_flag": True,
+                "red_flag_level": flag.level,
+            }
         result = self.matcher.match(question)
         return {
             "topic": result.topic,
             "score": round(result.score, 1),
-            "candidates": [{"topic": c.topic, "score": round(c.score, 1)}
-                           for c in result.candidates],
+            "candidates": [
+                {"topic": c.topic, "score": round(c.score, 1)} for c in result.candidates
+            ],
             "ambiguous": result.ambiguous,
             "red_flag": False,
             "red_flag_level": None,
@@ -93,8 +100,10 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
     content = load_content(_content_dir(args))
     if args.json:
-        rows = [{"id": t.id, "title": t.title, "group": t.group, "summary": t.summary}
-                for t in content.topics.values()]
+        rows = [
+            {"id": t.id, "title": t.title, "group": t.group, "summary": t.summary}
+            for t in content.topics.values()
+        ]
         print(json.dumps(rows, indent=2))
         return 0
     for group, label in GROUPS.items():
@@ -111,8 +120,10 @@ def cmd_content_check(args: argparse.Namespace) -> int:
     content = load_content(Path(args.directory) if args.directory else None)
     build_matcher(content)
     steps = sum(len(p.steps) for p in content.program.phases)
-    print(f"content OK: {len(content.topics)} topics, {len(content.program.phases)} phases,"
-          f" {steps} program steps, {len(content.messages.keys())} messages")
+    print(
+        f"content OK: {len(content.topics)} topics, {len(content.program.phases)} phases,"
+        f" {steps} program steps, {len(content.messages.keys())} messages"
+    )
     return 0
 
 
@@ -136,14 +147,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.config import settings_from
 
     settings = settings_from(
-        token_file=args.token_file, db=args.db, api_url=args.api_url, content_dir=args.content,
-        webhook_url=args.webhook_url, listen=args.listen, port=args.port,
+        token_file=args.token_file,
+        db=args.db,
+        api_url=args.api_url,
+        content_dir=args.content,
+        webhook_url=args.webhook_url,
+        listen=args.listen,
+        port=args.port,
     )
     if settings.token is None:
         from bot.console import run_console
 
-        print("No TELEGRAM_BOT_TOKEN set: starting the local console chat instead.",
-              file=sys.stderr)
+        print(
+            "No TELEGRAM_BOT_TOKEN set: starting the local console chat instead.", file=sys.stderr
+        )
         return run_console(settings)
     from bot.telegram_app import run_telegram
 

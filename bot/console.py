@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
 from typing import TextIO
 
 from bot.config import Settings
@@ -69,9 +68,9 @@ class ConsoleChat:
             self._start_timer(timer)
 
     def _start_timer(self, timer: Timer) -> None:
-        fire: Callable[[], None] = lambda: self.feed(
-            Incoming.press(self.user_id, self.user_id, timer.callback_data)
-        )
+        def fire() -> None:
+            self.feed(Incoming.press(self.user_id, self.user_id, timer.callback_data))
+
         thread = threading.Timer(timer.seconds, fire)
         thread.daemon = True
         self.timers[timer.name] = thread
@@ -87,8 +86,10 @@ def run_console(settings: Settings, stdin: TextIO = sys.stdin, out: TextIO = sys
     services = build_services(settings.db_path, settings.content_dir, files_dir=settings.files_dir)
     chat = ConsoleChat(services, out)
     interactive = stdin.isatty()
-    out.write("Backchain console chat. Type a question, a /command, or a button's number. "
-              "Type quit to leave.\n\n")
+    out.write(
+        "Backchain console chat. Type a question, a /command, or a button's number. "
+        "Type quit to leave.\n\n"
+    )
     try:
         if _is_new(services):
             chat.feed(Incoming.text_message(LOCAL_USER, LOCAL_USER, "/start"))

@@ -90,7 +90,7 @@ class Conversation:
             self.services.questions.record(user.id, text, None, 0.0, flag.level, now)
             self.services.questions.record_red_flag(user.id, flag.level, flag.rule, now)
             return Outcome().say(answers.red_flag_reply(flag, self.content))
-        awaited = reminder_flow.handle_awaited_text(self.services, user, text)
+        awaited = reminder_flow.handle_awaited_text(self.services, user, incoming.chat_id, text)
         if awaited is not None:
             return awaited
         return self._answer(user, text)

@@ -14,8 +14,8 @@ FOCUS_AREAS = ("hip", "lower-back", "knee", "sciatica", "general")
 
 def tool_choices(content: Content) -> list[str]:
     """Kits first, then single tools, as the content lists them."""
-    kits = [t.id for t in content.topics_in_group("kits") if t.tools]
-    tools = [t.id for t in content.topics_in_group("kits") if not t.tools]
+    kits = list(content.program.kit_contents)
+    tools = [t.id for t in content.topics_in_group("kits") if t.id not in kits]
     return kits + tools
 
 
@@ -23,8 +23,12 @@ def tools_keyboard(content: Content, selected: list[str]) -> tuple[tuple[Button,
     rows = []
     for tool in tool_choices(content):
         mark = "✅ " if tool in selected else "▫️ "
-        rows.append((Button(mark + content.topics[tool].title, callbacks.build("ob", "tool", tool)),))
-    rows.append((Button(content.messages("tools_done_button"), callbacks.build("ob", "tools-done")),))
+        rows.append(
+            (Button(mark + content.topics[tool].title, callbacks.build("ob", "tool", tool)),)
+        )
+    rows.append(
+        (Button(content.messages("tools_done_button"), callbacks.build("ob", "tools-done")),)
+    )
     return tuple(rows)
 
 

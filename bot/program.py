@@ -92,7 +92,7 @@ class Program:
     progression: Progression
     texts: dict[str, str]
     sources: tuple[Source, ...]
-    tool_titles: dict[str, str]
+    tool_names: dict[str, str]
     kit_contents: dict[str, tuple[str, ...]]
 
     @property
@@ -164,8 +164,9 @@ def _check_tool(tool: str, topics: dict[str, Topic], file: str, entry: str, key:
 def _check_seconds(seconds: int, mode: str, file: str, entry: str) -> None:
     low, high = SECONDS_PER_SIDE
     if not low <= seconds <= high:
-        raise ContentError(file, f"must be between {low} and {high} seconds per side", entry,
-                           "seconds")
+        raise ContentError(
+            file, f"must be between {low} and {high} seconds per side", entry, "seconds"
+        )
     if mode == "still" and seconds > STILL_MAX_SECONDS:
         raise ContentError(
             file, f"a still hold must not exceed {STILL_MAX_SECONDS} seconds", entry, "seconds"
@@ -187,6 +188,8 @@ def _parse_step(raw: Any, topics: dict[str, Topic], file: str, index: int) -> St
     mode = _require_choice(raw, "mode", MODES, file, step_id)
     seconds = _require_int(raw, "seconds", file, step_id)
     _check_seconds(seconds, mode, file, step_id)
+    if not isinstance(raw.get("foundation", False), bool):
+        raise ContentError(file, "must be true or false", step_id, "foundation")
     focus = optional_str_list(raw, "focus", file, step_id)
     unknown = [area for area in focus if area not in FOCUS_AREAS]
     if not focus or unknown:
@@ -207,11 +210,13 @@ def _parse_step(raw: Any, topics: dict[str, Topic], file: str, index: int) -> St
         mode=mode,
         seconds=seconds,
         focus=tuple(focus),
-        foundation=raw.get("foundation", False) is True,
+        foundation=raw.get("foundation", False),
     )
 
 
-def _parse_steps(data: dict[str, Any], topics: dict[str, Topic], file: str) -> dict[str, StepTemplate]:
+def _parse_steps(
+    data: dict[str, Any], topics: dict[str, Topic], file: str
+) -> dict[str, StepTemplate]:
     entries = data.get("steps")
     if not isinstance(entries, list) or not entries:
         raise ContentError(file, "must be a non-empty list", None, "steps")
@@ -228,8 +233,9 @@ def _parse_phase(raw: Any, steps: dict[str, StepTemplate], file: str, index: int
     phase_id = _entry_id(raw, file, "phase", index)
     dose = _require_number(raw, "dose", file, phase_id)
     if not PHASE_DOSE[0] <= dose <= PHASE_DOSE[1]:
-        raise ContentError(file, f"must be between {PHASE_DOSE[0]} and {PHASE_DOSE[1]}",
-                           phase_id, "dose")
+        raise ContentError(
+            file, f"must be between {PHASE_DOSE[0]} and {PHASE_DOSE[1]}", phase_id, "dose"
+        )
     per_week = _require_int(raw, "sessions_per_week", file, phase_id)
     if not 1 <= per_week <= 7:
         raise ContentError(file, "must be between 1 and 7", phase_id, "sessions_per_week")
@@ -268,31 +274,49 @@ def _check_phase_order(phases: list[Phase], file: str) -> None:
     for position, phase in enumerate(phases):
         is_last = position == len(phases) - 1
         if phase.first_week != expected_week:
-            raise ContentError(file, f"must be {expected_week} to follow the previous phase",
-                               phase.id, "first_week")
+            raise ContentError(
+                file,
+                f"must be {expected_week} to follow the previous phase",
+                phase.id,
+                "first_week",
+            )
         if is_last:
             if phase.last_week is not None or phase.min_sessions is not None:
                 raise ContentError(
-                    file, "the last phase must be open-ended (no last_week, no min_sessions)",
-                    phase.id, "last_week" if phase.last_week is not None else "min_sessions",
+                    file,
+                    "the last phase must be open-ended (no last_week, no min_sessions)",
+                    phase.id,
+                    "last_week" if phase.last_week is not None else "min_sessions",
                 )
             continue
         if phase.last_week is None or phase.last_week < phase.first_week:
-            raise ContentError(file, "must be a week on or after first_week; only the last "
-                               "phase is open-ended", phase.id, "last_week")
+            raise ContentError(
+                file,
+                "must be a week on or after first_week; only the last phase is open-ended",
+                phase.id,
+                "last_week",
+            )
         if phase.min_sessions is None or phase.min_sessions <= 0:
-            raise ContentError(file, "must be more than 0 so the next phase can be reached",
-                               phase.id, "min_sessions")
+            raise ContentError(
+                file,
+                "must be more than 0 so the next phase can be reached",
+                phase.id,
+                "min_sessions",
+            )
         planned = phase.sessions_per_week * (phase.last_week - phase.first_week + 1)
         if phase.min_sessions > planned:
             raise ContentError(
-                file, f"needs {phase.min_sessions} sessions but its weeks plan only {planned}",
-                phase.id, "min_sessions",
+                file,
+                f"needs {phase.min_sessions} sessions but its weeks plan only {planned}",
+                phase.id,
+                "min_sessions",
             )
         expected_week = phase.last_week + 1
 
 
-def _parse_phases(data: dict[str, Any], steps: dict[str, StepTemplate], file: str) -> tuple[Phase, ...]:
+def _parse_phases(
+    data: dict[str, Any], steps: dict[str, StepTemplate], file: str
+) -> tuple[Phase, ...]:
     entries = data.get("phases")
     if not isinstance(entries, list) or not entries:
         raise ContentError(file, "must be a non-empty list", None, "phases")
@@ -321,8 +345,9 @@ def _parse_progression(data: dict[str, Any], file: str) -> Progression:
         trend_window=_require_int(raw, "trend_window", file, entry),
     )
     if not 0 < progression.min_dose <= progression.start_dose <= progression.max_dose <= 1.5:
-        raise ContentError(file, "needs 0 < min_dose <= start_dose <= max_dose <= 1.5", entry,
-                           "min_dose")
+        raise ContentError(
+            file, "needs 0 < min_dose <= start_dose <= max_dose <= 1.5", entry, "min_dose"
+        )
     if not 0 < progression.lower_factor < 1:
         raise ContentError(file, "must be between 0 and 1", entry, "lower_factor")
     if not 0 < progression.recover_step <= 0.5:
@@ -343,8 +368,9 @@ def _parse_texts(data: dict[str, Any], file: str) -> dict[str, str]:
         text = require_str(raw, key, file, "texts")
         names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
         if names - allowed:
-            raise ContentError(file, f"uses unknown placeholders {sorted(names - allowed)}",
-                               "texts", key)
+            raise ContentError(
+                file, f"uses unknown placeholders {sorted(names - allowed)}", "texts", key
+            )
         texts[key] = text
     return texts
 
@@ -373,12 +399,46 @@ def _parse_sources(data: dict[str, Any], file: str) -> tuple[Source, ...]:
     return tuple(sources)
 
 
+def _parse_kits(
+    data: dict[str, Any], topics: dict[str, Topic], file: str
+) -> dict[str, tuple[str, ...]]:
+    raw = data.get("kits")
+    if not isinstance(raw, dict) or not raw:
+        raise ContentError(file, "must map each kit id to the tool ids it holds", None, "kits")
+    kits: dict[str, tuple[str, ...]] = {}
+    for kit, tools in raw.items():
+        _check_tool(str(kit), topics, file, str(kit), "kits")
+        if not isinstance(tools, list) or not tools:
+            raise ContentError(file, "must list the tool ids in the kit", str(kit), "kits")
+        for tool in tools:
+            if not isinstance(tool, str) or tool in raw:
+                raise ContentError(file, f"'{tool}' must be a tool id", str(kit), "kits")
+            _check_tool(tool, topics, file, str(kit), "kits")
+        kits[str(kit)] = tuple(tools)
+    return kits
+
+
+def _parse_tool_names(
+    data: dict[str, Any], steps: dict[str, StepTemplate], topics: dict[str, Topic], file: str
+) -> dict[str, str]:
+    raw = data.get("tool_names")
+    if not isinstance(raw, dict):
+        raise ContentError(file, "must map tool ids to short names", None, "tool_names")
+    for tool in raw:
+        _check_tool(str(tool), topics, file, str(tool), "tool_names")
+    names = {str(tool): require_str(raw, tool, file, "tool_names") for tool in raw}
+    for step in steps.values():
+        for tool in (step.tool, step.alternative):
+            if tool is not None and tool not in names:
+                raise ContentError(file, f"needs a short name for '{tool}'", "tool_names", tool)
+    return names
+
+
 def load_program(path: Path, topics: dict[str, Topic]) -> Program:
     """The program in `path`, validated against the loaded topics."""
     data = read_yaml_mapping(path)
     file = str(path)
     steps = _parse_steps(data, topics, file)
-    kits = {topic.id: topic for topic in topics.values() if topic.group == "kits"}
     return Program(
         title=require_str(data, "title", file, None),
         phases=_parse_phases(data, steps, file),
@@ -386,6 +446,6 @@ def load_program(path: Path, topics: dict[str, Topic]) -> Program:
         progression=_parse_progression(data, file),
         texts=_parse_texts(data, file),
         sources=_parse_sources(data, file),
-        tool_titles={topic_id: topic.title for topic_id, topic in kits.items()},
-        kit_contents={topic_id: topic.tools for topic_id, topic in kits.items() if topic.tools},
+        tool_names=_parse_tool_names(data, steps, topics, file),
+        kit_contents=_parse_kits(data, topics, file),
     )

@@ -26,7 +26,7 @@ SNOOZE = timedelta(hours=1)
 _WORDS = {"noon": time(12, 0), "midday": time(12, 0), "midnight": time(0, 0)}
 # "7", "7:30", "07.30", "19h", "19h30", "7pm", "7 p.m.", "7.30pm", "0730".
 _CLOCK = re.compile(
-    r"^(?P<hour>\d{1,2})(?:(?:[:.h])(?P<minute>\d{2})|h)?\s*(?P<half>[ap])?\.?\s*(?:m\.?)?$"
+    r"^(?P<hour>\d{1,2})(?:[:.h](?P<minute>\d{2})|h)?(?:\s*(?P<half>[ap])\.?\s*(?:m\.?)?)?$"
 )
 _MILITARY = re.compile(r"^(?P<hour>\d{2})(?P<minute>\d{2})$")
 
@@ -90,13 +90,16 @@ def next_due_after_today(local_time: time, zone: str, now: datetime) -> datetime
 
 
 def fire_instant(day: date, local_time: time, tz: ZoneInfo) -> datetime | None:
-    """When the wall clock in `tz` first shows `local_time` or later on `day` (None: no such day)."""
+    """When the wall clock in `tz` first shows `local_time` or later on `day`.
+
+    None when `day` never happened in `tz` (a date skipped by a move across the date line).
+    """
     wall = datetime.combine(day, local_time)
-    first = min(
-        wall.replace(tzinfo=tz, fold=0).astimezone(UTC),
-        wall.replace(tzinfo=tz, fold=1).astimezone(UTC),
-    )
-    if _wall_clock(first, tz) == wall:
+    earlier, later = wall.replace(tzinfo=tz, fold=0), wall.replace(tzinfo=tz, fold=1)
+    if earlier.utcoffset() == later.utcoffset():  # an ordinary time: no transition near
+        return earlier.astimezone(UTC)
+    first = min(earlier.astimezone(UTC), later.astimezone(UTC))
+    if _wall_clock(first, tz) == wall:  # a fold: the first of the two
         return first
     instant = _end_of_gap(wall, tz)
     return instant if instant.astimezone(tz).date() == day else None

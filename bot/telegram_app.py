@@ -5,8 +5,10 @@ No business rule lives here; every decision is made by `bot.conversation.Convers
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
+
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
@@ -25,12 +27,13 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.conversation import COMMANDS, Conversation
 from bot.incoming import Incoming
 from bot.logsafety import install_token_redaction
-from bot.replies import Outcome, Reply, Timer, split_text
+from bot.replies import Outcome, Reply, split_text
 from bot.services import Services, build_services
 
 logger = logging.getLogger(__name__)
@@ -43,12 +46,16 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in reply.buttons]
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in reply.buttons
+        ]
     )
 
 
-async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply,
-                     pressed: Message | None = None) -> None:
+async def send_reply(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, pressed: Message | None = None
+) -> None:
     """Send one reply: edited in place when asked and possible, split when too long."""
     bot = context.bot
     markup = keyboard(reply)
@@ -62,8 +69,9 @@ async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Re
     chunks = split_text(reply.text)
     for index, chunk in enumerate(chunks):
         last = index == len(chunks) - 1
-        await bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML,
-                               reply_markup=markup if last else None)
+        await bot.send_message(
+            chat_id, chunk, parse_mode=ParseMode.HTML, reply_markup=markup if last else None
+        )
     if reply.image is not None:
         with reply.image.open("rb") as photo:
             await bot.send_photo(chat_id, photo=photo)
@@ -72,7 +80,9 @@ async def send_reply(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Re
             await bot.send_document(chat_id, document=document, filename=reply.document.name)
 
 
-def schedule_timers(context: ContextTypes.DEFAULT_TYPE, incoming: Incoming, outcome: Outcome) -> None:
+def schedule_timers(
+    context: ContextTypes.DEFAULT_TYPE, incoming: Incoming, outcome: Outcome
+) -> None:
     job_queue = context.job_queue
     if job_queue is None:
         return
@@ -82,13 +92,18 @@ def schedule_timers(context: ContextTypes.DEFAULT_TYPE, incoming: Incoming, outc
                 job.schedule_removal()
     for timer in outcome.timers:
         job_queue.run_once(
-            on_timer, when=timer.seconds, name=timer.name, chat_id=incoming.chat_id,
-            user_id=incoming.user_id, data=timer.callback_data,
+            on_timer,
+            when=timer.seconds,
+            name=timer.name,
+            chat_id=incoming.chat_id,
+            user_id=incoming.user_id,
+            data=timer.callback_data,
         )
 
 
-async def deliver(context: ContextTypes.DEFAULT_TYPE, incoming: Incoming,
-                  pressed: Message | None = None) -> None:
+async def deliver(
+    context: ContextTypes.DEFAULT_TYPE, incoming: Incoming, pressed: Message | None = None
+) -> None:
     """Run one input through the conversation and render what it says."""
     conversation: Conversation = context.bot_data[CONVERSATION]
     outcome = conversation.handle(incoming)
@@ -139,12 +154,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     logger.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         conversation: Conversation = context.bot_data[CONVERSATION]
-        try:
+        with contextlib.suppress(Forbidden):
             await context.bot.send_message(
                 update.effective_chat.id, conversation.msg("something_went_wrong")
             )
-        except Forbidden:
-            pass
 
 
 async def post_init(application: Application) -> None:
@@ -163,11 +176,17 @@ async def post_shutdown(application: Application) -> None:
     logger.info("database closed")
 
 
-def build_application(settings: Settings, services: Services | None = None) -> Application:
-    """Assemble services, handlers, jobs and the error handler."""
+def build_application(
+    settings: Settings, services: Services | None = None, request: BaseRequest | None = None
+) -> Application:
+    """Assemble services, handlers, jobs and the error handler.
+
+    `request` replaces the HTTP layer (tests pass an offline one).
+    """
     assert settings.token, "build_application needs a token"
-    services = services or build_services(settings.db_path, settings.content_dir,
-                                          files_dir=settings.files_dir)
+    services = services or build_services(
+        settings.db_path, settings.content_dir, files_dir=settings.files_dir
+    )
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -175,6 +194,8 @@ def build_application(settings: Settings, services: Services | None = None) -> A
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
     if settings.api_url:
         base = settings.api_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
@@ -183,9 +204,7 @@ def build_application(settings: Settings, services: Services | None = None) -> A
     application.bot_data[CONVERSATION] = Conversation(services)
     application.bot_data["settings"] = settings
     # Order matters: text (commands included) first, button presses, then everything else.
-    application.add_handler(
-        MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, on_message)
-    )
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, on_message))
     application.add_handler(CallbackQueryHandler(on_press))
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & ~filters.TEXT, on_other))
     application.add_error_handler(on_error)
@@ -195,8 +214,9 @@ def build_application(settings: Settings, services: Services | None = None) -> A
 def run_telegram(settings: Settings) -> int:
     """Run until SIGINT/SIGTERM: long polling, or a webhook when a URL is configured."""
     assert settings.token
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        level=logging.INFO)
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
+    )
     install_token_redaction(settings.token)
     # httpx logs every request URL, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -204,8 +224,11 @@ def run_telegram(settings: Settings) -> int:
     if settings.webhook_url:
         secret = settings.webhook_secret or secrets.token_urlsafe(32)
         application.run_webhook(
-            listen=settings.listen, port=settings.port, url_path="telegram",
-            webhook_url=settings.webhook_url, secret_token=secret,
+            listen=settings.listen,
+            port=settings.port,
+            url_path="telegram",
+            webhook_url=settings.webhook_url,
+            secret_token=secret,
             allowed_updates=Update.ALL_TYPES,
         )
     else:

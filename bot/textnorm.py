@@ -36,8 +36,9 @@ def normalize(text: str) -> str:
     "and", and emoji, punctuation, control characters and other scripts are dropped.
     """
     text = truncate(text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.casefold().translate(_APOSTROPHES)
     text = _AMPERSAND.sub(" and ", text)
     return " ".join(_NOT_WORD.sub(" ", text).split())

@@ -47,8 +47,10 @@ def _parse_topic(raw: Any, group: str, file: str, index: int) -> Topic:
     words = len(body.split())
     if not BODY_WORDS[0] <= words <= BODY_WORDS[1]:
         raise ContentError(
-            file, f"has {words} words; keep it between {BODY_WORDS[0]} and {BODY_WORDS[1]}",
-            topic_id, "body",
+            file,
+            f"has {words} words; keep it between {BODY_WORDS[0]} and {BODY_WORDS[1]}",
+            topic_id,
+            "body",
         )
     aliases = optional_str_list(raw, "aliases", file, topic_id)
     if not aliases:
@@ -88,8 +90,9 @@ def _check_references(topics: dict[str, Topic]) -> None:
                         topic.source_file, f"names unknown topic '{ref}'", topic.id, ref_field
                     )
                 if ref == topic.id and ref_field == "related":
-                    raise ContentError(topic.source_file, "names the topic itself", topic.id,
-                                       ref_field)
+                    raise ContentError(
+                        topic.source_file, "names the topic itself", topic.id, ref_field
+                    )
         for tool in topic.tools:
             if topics[tool].group != "kits":
                 raise ContentError(

@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlite_utils import Database
 
 
-
 def _grouping_key(text: str) -> str:
     """Case and spacing never make two unanswered questions different."""
     return " ".join(text.casefold().split())

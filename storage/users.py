@@ -68,8 +68,13 @@ class UserRepository:
             self.db.execute(
                 "UPDATE users SET owned_tools = ?, focus = ?, onboarded = ?, timezone = ?"
                 " WHERE id = ?",
-                [json.dumps(sorted(set(user.owned_tools))), user.focus, int(user.onboarded),
-                 user.timezone, user.id],
+                [
+                    json.dumps(sorted(set(user.owned_tools))),
+                    user.focus,
+                    int(user.onboarded),
+                    user.timezone,
+                    user.id,
+                ],
             )
 
     def state(self, user_id: int) -> dict[str, Any]:

@@ -1,0 +1,621 @@
+"""Matching a free-text question to the most specific anatomy topic, or to none.
+
+A question is read word by word: typos are corrected to words the topics use (rapidfuzz with an
+edit distance that grows with the word), words typed together are split ("lowerback") and words
+typed apart are joined ("bio mechanical"). Runs of words are then looked up as alias phrases,
+longest first, each word counting once. A topic scores from its best phrase plus its group (a
+body part or a product beats a general technique) and two rules: pain words turn a body area into
+its symptom topic, and cause words between two body areas point to the biomechanical chain.
+
+Words with an everyday meaning ("back", "block", "calf") name a topic only when the rest of the
+question is about the body too, or when the question is nothing but that word: "block" is the
+Baller Block, "block this number" is out of scope.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.errors import ContentError
+from bot.textnorm import singular, tokenize
+from bot.topics import GROUPS, Topic
+from bot.yamlfile import read_yaml_mapping
+
+# Longer aliases are indexed by their first words: nobody types a longer phrase word for word.
+MAX_PHRASE_WORDS = 8
+# Titles like "Soleus (deep calf)" or "Periodization: planning your routine" hold two names.
+_TITLE_PARTS = re.compile(r"[():,;?]")
+_WORD_CACHE = 50_000
+# How sure a typo correction is, by the length of the word typed.
+_TYPO_CONFIDENCE = ((6, 0.9), (4, 0.75), (3, 0.65))
+# Below this a phrase rests on a guessed short word and must not name a topic on its own.
+_SURE = 0.8
+# A topic that no phrase names: a phrase with this topic only hides an everyday expression.
+NO_TOPIC = ""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    topic: str
+    score: float  # 0-100
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    topic: str | None  # None when out of scope
+    score: float  # 0-100, score of the best candidate
+    candidates: tuple[Candidate, ...]  # best first
+    ambiguous: bool  # top two are close: the chat asks "did you mean ...?"
+    out_of_scope: bool
+
+
+# --- the vocabulary file ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """Points a therapist can tune in the vocabulary file, on the 0-100 scale."""
+
+    accept: float
+    ambiguous_margin: float
+    phrase: float
+    per_extra_word: float
+    per_extra_phrase: float
+    symptom_bonus: float
+    link_bonus: float
+    candidate_floor: float
+    group_bonus: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    stop_words: frozenset[str]
+    plain_words: frozenset[str]
+    off_topic_words: frozenset[str]
+    spellings: dict[str, str]
+    synonyms: dict[str, tuple[str, ...]]
+    word_sets: dict[str, tuple[str, ...]]
+    not_topics: tuple[str, ...]
+    weak_words: dict[str, float]
+    context_words: frozenset[str]
+    pain_words: frozenset[str]
+    symptom_topics: dict[str, str]
+    link_topic: str | None
+    link_phrases: tuple[tuple[str, ...], ...]
+    scoring: Scoring
+
+
+def _mapping(data: dict[str, Any], key: str, file: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ContentError(file, "must be a mapping", key)
+    return value
+
+
+def _phrases(value: Any, file: str, entry: str, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ContentError(file, "must be a list", entry, key)
+    for item in value:
+        if not isinstance(item, str) or not tokenize(item):
+            raise ContentError(file, f"'{item}' is not a word (quote yes, no, on, off)", entry, key)
+    return tuple(value)
+
+
+def _words(data: dict[str, Any], key: str, file: str, entry: str | None = None) -> frozenset[str]:
+    phrases = _phrases(data.get(key, []), file, entry or key, key)
+    return frozenset(singular(w) for p in phrases for w in tokenize(p))
+
+
+def _single_word(text: Any, file: str, entry: str, key: str) -> str:
+    words = tokenize(text) if isinstance(text, str) else []
+    if len(words) != 1:
+        raise ContentError(file, f"'{text}' must be a single word", entry, key)
+    return words[0]
+
+
+def _number(value: Any, file: str, entry: str, key: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ContentError(file, f"must be a number from {low:g} to {high:g}", entry, key)
+    return float(value)
+
+
+_SCORING_RANGES = {
+    "accept": (1, 100),
+    "ambiguous_margin": (0, 50),
+    "phrase": (1, 100),
+    "per_extra_word": (0, 30),
+    "per_extra_phrase": (0, 30),
+    "symptom_bonus": (0, 50),
+    "link_bonus": (0, 50),
+    "candidate_floor": (0, 100),
+}
+
+
+def _parse_scoring(raw: dict[str, Any], file: str) -> Scoring:
+    values = {
+        key: _number(raw.get(key), file, "scoring", key, low, high)
+        for key, (low, high) in _SCORING_RANGES.items()
+    }
+    groups = _mapping(raw, "group_bonus", file)
+    for group, bonus in groups.items():
+        if group not in GROUPS:
+            raise ContentError(file, f"unknown group '{group}'", "scoring", "group_bonus")
+        _number(bonus, file, "scoring", "group_bonus", 0, 50)
+    return Scoring(**values, group_bonus={g: float(b) for g, b in groups.items()})
+
+
+def _topic_lists(data: dict[str, Any], key: str, file: str) -> dict[str, tuple[str, ...]]:
+    return {
+        str(topic): _phrases(value, file, str(topic), key)
+        for topic, value in _mapping(data, key, file).items()
+    }
+
+
+def load_vocabulary(path: Path) -> Vocabulary:
+    """Read and validate the lay-word vocabulary; `Matcher.build` checks its topic ids."""
+    data = read_yaml_mapping(path)
+    file = str(path)
+    weak = {
+        singular(_single_word(word, file, str(word), "weak_words")): _number(
+            strength, file, str(word), "weak_words", 0, 1
+        )
+        for word, strength in _mapping(data, "weak_words", file).items()
+    }
+    spellings = {
+        _single_word(k, file, str(k), "spellings"): _single_word(v, file, str(k), "spellings")
+        for k, v in _mapping(data, "spellings", file).items()
+    }
+    symptoms = _mapping(data, "symptoms", file)
+    links = _mapping(data, "links", file)
+    link_topic = links.get("topic")
+    if link_topic is not None and not isinstance(link_topic, str):
+        raise ContentError(file, "must be a topic id", "links", "topic")
+    return Vocabulary(
+        stop_words=frozenset(w for p in _phrases(data.get("stop_words", []), file,
+                                                  "stop_words", "stop_words")
+                             for w in tokenize(p)),
+        plain_words=_words(data, "plain_words", file),
+        off_topic_words=_words(data, "off_topic_words", file),
+        spellings=spellings,
+        synonyms=_topic_lists(data, "synonyms", file),
+        word_sets=_topic_lists(data, "word_sets", file),
+        not_topics=_phrases(data.get("not_topics", []), file, "not_topics", "not_topics"),
+        weak_words=weak,
+        context_words=_words(data, "context_words", file),
+        pain_words=_words(symptoms, "pain_words", file, "symptoms"),
+        symptom_topics={str(k): str(v) for k, v in _mapping(symptoms, "topics", file).items()},
+        link_topic=link_topic,
+        link_phrases=tuple(
+            tuple(singular(w) for w in tokenize(p))
+            for p in _phrases(links.get("words", []), file, "links", "words")
+        ),
+        scoring=_parse_scoring(_mapping(data, "scoring", file), file),
+    )
+
+
+def _check_topic_ids(vocab: Vocabulary, topics: dict[str, Topic], file: str) -> None:
+    named = [(t, "synonyms") for t in vocab.synonyms]
+    named += [(t, "word_sets") for t in vocab.word_sets]
+    named += [(t, "symptoms") for pair in vocab.symptom_topics.items() for t in pair]
+    if vocab.link_topic is not None:
+        named.append((vocab.link_topic, "links"))
+    for topic_id, key in named:
+        if topic_id not in topics:
+            raise ContentError(file, f"names unknown topic '{topic_id}'", topic_id, key)
+
+
+# --- reading words ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a question as the matcher reads it."""
+
+    text: str  # the known word it was read as, or the word itself when unknown
+    stop: bool
+    known: bool
+    confidence: float  # 1.0 when typed right, lower when a typo was corrected
+
+
+def _max_typo_distance(word: str) -> int:
+    if len(word) < 3:
+        return 0
+    return 2 if len(word) >= 10 else 1
+
+
+def _plausible_typo(word: str, known: str) -> bool:
+    # "football" is a word of its own, not a typo of "footballer": a shared beginning only
+    # reads as a typo when one letter is missing or extra ("quadricep").
+    if known.startswith(word) or word.startswith(known):
+        return abs(len(known) - len(word)) <= 1
+    if len(word) == 3:
+        # Three letters are too few to guess from, unless one letter was dropped ("kne").
+        return len(known) == 4 and known[0] == word[0] and _is_subsequence(word, known)
+    return len(word) > 5 or word[0] == known[0] or known[1:] == word
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    letters = iter(long)
+    return all(ch in letters for ch in short)
+
+
+def _typo_confidence(word: str) -> float:
+    return next(c for n, c in _TYPO_CONFIDENCE if len(word) >= n)
+
+
+class WordReader:
+    """Reads question words as known words, correcting typos; results are cached per word."""
+
+    def __init__(self, known: dict[str, str], vocab: Vocabulary):
+        self._known = known  # a spelling seen in the content -> the word it stands for
+        self._vocab = vocab
+        self._by_length: dict[int, list[str]] = defaultdict(list)
+        for surface in sorted(known):
+            self._by_length[len(surface)].append(surface)
+        self.read = lru_cache(maxsize=_WORD_CACHE)(self._read)
+
+    def is_known(self, token: str) -> bool:
+        return self._exact(token) is not None
+
+    def _exact(self, token: str) -> str | None:
+        token = self._vocab.spellings.get(token, token)
+        for form in (token, singular(token)):
+            if form in self._known:
+                return self._known[form]
+        return None
+
+    def _read(self, token: str) -> tuple[Word, ...]:
+        word = self._read_exact(token)
+        if word is not None:
+            return (word,)
+        if token in self._vocab.plain_words or singular(token) in self._vocab.plain_words:
+            return (Word(token, stop=False, known=False, confidence=1.0),)
+        return self._split(token) or self._guess(token)
+
+    def _split(self, token: str) -> tuple[Word, ...] | None:
+        """'lowerback' -> 'lower' 'back': two known words typed without a space."""
+        for cut in range(2, len(token) - 1):
+            parts = [self._read_exact(token[:cut]), self._read_exact(token[cut:])]
+            if all(parts) and not all(p.stop for p in parts if p):
+                return tuple(p for p in parts if p)
+        return None
+
+    def _read_exact(self, token: str) -> Word | None:
+        if token in self._vocab.stop_words:
+            return Word(token, stop=True, known=True, confidence=1.0)
+        exact = self._exact(token)
+        return None if exact is None else Word(exact, stop=False, known=True, confidence=1.0)
+
+    def _guess(self, token: str) -> tuple[Word, ...]:
+        corrected = self._correct(token)
+        if corrected is None:
+            return (Word(token, stop=False, known=False, confidence=1.0),)
+        word = Word(self._known[corrected], stop=False, known=True,
+                    confidence=_typo_confidence(token))
+        return (word,)
+
+    def _correct(self, token: str) -> str | None:
+        limit = _max_typo_distance(token)
+        if not limit or not token.isalpha():
+            return None
+        choices = [
+            s
+            for n in range(len(token) - limit, len(token) + limit + 1)
+            for s in self._by_length.get(n, ())
+        ]
+        found = process.extract(token, choices, scorer=OSA.distance, score_cutoff=limit, limit=8)
+        ranked = sorted(
+            (distance, known[0] != token[0], abs(len(known) - len(token)), known)
+            for known, distance, _ in found
+            if _plausible_typo(token, known)
+        )
+        return ranked[0][3] if ranked else None
+
+
+def read_question(text: str, reader: WordReader) -> list[Word]:
+    """The words of `text`, with words typed apart joined when only together they are known."""
+    tokens = tokenize(text)
+    words: list[Word] = []
+    i = 0
+    while i < len(tokens):
+        current = reader.read(tokens[i])
+        if i + 1 < len(tokens) and reader.is_known(tokens[i] + tokens[i + 1]):
+            following = reader.read(tokens[i + 1])
+            if not all(w.known for w in current + following):
+                words.extend(reader.read(tokens[i] + tokens[i + 1]))
+                i += 2
+                continue
+        words.extend(current)
+        i += 1
+    return words
+
+
+# --- the phrase index -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Phrase:
+    topic: str  # NO_TOPIC for an everyday expression that only hides its words
+    words: tuple[str, ...]  # known words, stop words included
+    content: tuple[str, ...]  # the same without stop words
+    strength: float  # 0-1: how clearly the phrase alone names its topic
+
+
+@dataclass(frozen=True)
+class PhraseHit:
+    phrases: tuple[Phrase, ...]
+    positions: frozenset[int]
+    length: float  # content words, plus half of each stop word that belongs to the phrase
+    confidence: float
+    loose: bool = False  # found as a set of words anywhere, not as a run
+
+
+def _title_names(title: str) -> list[str]:
+    return [part for part in _TITLE_PARTS.split(title) if part.strip()]
+
+
+def _topic_phrases(topic: Topic, vocab: Vocabulary) -> Iterable[str]:
+    yield topic.id.replace("-", " ")
+    yield topic.title
+    yield from _title_names(topic.title)
+    yield from topic.aliases
+    yield from vocab.synonyms.get(topic.id, ())
+
+
+def _canonical(token: str, vocab: Vocabulary) -> str:
+    return singular(vocab.spellings.get(token, token))
+
+
+@dataclass
+class PhraseIndex:
+    """Alias phrases by their content words, and phrases that need their stop words too."""
+
+    by_content: dict[tuple[str, ...], list[Phrase]] = field(default_factory=dict)
+    by_words: dict[tuple[str, ...], list[Phrase]] = field(default_factory=dict)
+    word_sets: list[Phrase] = field(default_factory=list)
+    starts: set[str] = field(default_factory=set)
+
+    def add(self, phrase: Phrase) -> None:
+        # "it band" and "how often" mean nothing without their stop word, so they are only found
+        # word for word; other phrases are found with any stop words in between.
+        if len(phrase.content) >= 2 or (phrase.content and len(phrase.words) == 1):
+            self._put(self.by_content, phrase.content, phrase)
+        if len(phrase.words) > len(phrase.content):
+            self._put(self.by_words, phrase.words, phrase)
+
+    def _put(self, index: dict[tuple[str, ...], list[Phrase]], key: tuple[str, ...],
+             phrase: Phrase) -> None:
+        key = key[:MAX_PHRASE_WORDS]
+        entries = index.setdefault(key, [])
+        if all(p.topic != phrase.topic for p in entries):
+            entries.append(phrase)
+            self.starts.add(key[0])
+
+
+def _make_phrase(topic: str, text: str, vocab: Vocabulary) -> Phrase | None:
+    tokens = tokenize(text)
+    if not tokens:
+        return None
+    words = tuple(_canonical(t, vocab) for t in tokens)
+    content = tuple(w for t, w in zip(tokens, words, strict=True) if t not in vocab.stop_words)
+    strength = min(1.0, sum(vocab.weak_words.get(w, 1.0) for w in content)) if content else 0.5
+    return Phrase(topic, words, content, strength)
+
+
+def _build_index(topics: dict[str, Topic], vocab: Vocabulary) -> PhraseIndex:
+    index = PhraseIndex()
+    for topic in topics.values():
+        for text in _topic_phrases(topic, vocab):
+            phrase = _make_phrase(topic.id, text, vocab)
+            if phrase is not None:
+                index.add(phrase)
+        for text in vocab.word_sets.get(topic.id, ()):
+            phrase = _make_phrase(topic.id, text, vocab)
+            if phrase is not None and phrase.content:
+                index.word_sets.append(phrase)
+    for text in vocab.not_topics:
+        phrase = _make_phrase(NO_TOPIC, text, vocab)
+        if phrase is not None:
+            index.add(phrase)
+    return index
+
+
+def _known_words(topics: dict[str, Topic], vocab: Vocabulary) -> dict[str, str]:
+    known: dict[str, str] = {}
+    texts = [text for topic in topics.values() for text in _topic_phrases(topic, vocab)]
+    texts += [text for sets in vocab.word_sets.values() for text in sets]
+    texts += list(vocab.not_topics)
+    for text in texts:
+        for token in tokenize(text):
+            if token not in vocab.stop_words:
+                known.setdefault(token, _canonical(token, vocab))
+                known.setdefault(_canonical(token, vocab), _canonical(token, vocab))
+    cues = vocab.context_words | vocab.pain_words | set(vocab.weak_words)
+    cues |= {w for p in vocab.link_phrases for w in p if w not in vocab.stop_words}
+    for word in cues:
+        known.setdefault(word, word)
+    return known
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+class Matcher:
+    """Scores every topic for a question; build once at start-up, then call `match` freely."""
+
+    def __init__(self, topics: dict[str, Topic], vocab: Vocabulary, index: PhraseIndex,
+                 reader: WordReader):
+        self._groups = {t.id: t.group for t in topics.values()}
+        self._vocab = vocab
+        self._index = index
+        self._reader = reader
+        self._cues = vocab.context_words | vocab.pain_words
+
+    @classmethod
+    def build(cls, topics: dict[str, Topic], vocabulary_path: Path) -> Matcher:
+        """Load the vocabulary and precompute the phrase index and the known words."""
+        vocab = load_vocabulary(vocabulary_path)
+        _check_topic_ids(vocab, topics, str(vocabulary_path))
+        index = _build_index(topics, vocab)
+        return cls(topics, vocab, index, WordReader(_known_words(topics, vocab), vocab))
+
+    def match(self, text: str) -> MatchResult:
+        """The best topic for `text`, its runner-ups, and whether to ask or to give up."""
+        words = read_question(text, self._reader)
+        hits = _select_hits(self._find_hits(words))
+        scores = self._score(words, hits)
+        return self._result(scores)
+
+    def _find_hits(self, words: list[Word]) -> list[PhraseHit]:
+        content = [i for i, w in enumerate(words) if not w.stop]
+        hits = self._scan(words, content, self._index.by_content)
+        hits += self._scan(words, list(range(len(words))), self._index.by_words)
+        hits += self._find_word_sets(words)
+        return hits
+
+    def _scan(self, words: list[Word], positions: list[int],
+              index: dict[tuple[str, ...], list[Phrase]]) -> list[PhraseHit]:
+        hits = []
+        starts = self._index.starts
+        for i, pos in enumerate(positions):
+            if words[pos].text not in starts:
+                continue
+            for n in range(min(MAX_PHRASE_WORDS, len(positions) - i), 0, -1):
+                span = positions[i : i + n]
+                phrases = index.get(tuple(words[p].text for p in span))
+                if phrases:
+                    hits.append(_hit(phrases, [(p, words[p]) for p in span]))
+        return hits
+
+    def _find_word_sets(self, words: list[Word]) -> list[PhraseHit]:
+        first: dict[str, int] = {}
+        for i, word in enumerate(words):
+            if not word.stop:
+                first.setdefault(word.text, i)
+        return [
+            _hit([phrase], [(first[w], words[first[w]]) for w in phrase.content], loose=True)
+            for phrase in self._index.word_sets
+            if all(w in first for w in phrase.content)
+        ]
+
+    def _has_context(self, words: list[Word], hits: list[PhraseHit]) -> bool:
+        """Whether the question is plainly about the body, so everyday words may name a topic."""
+        covered = set().union(*(h.positions for h in hits)) if hits else set()
+        uncovered = [w for i, w in enumerate(words) if not w.stop and i not in covered]
+        if any(w.text in self._cues for w in words if not w.stop):
+            return True
+        if any(w.text in self._vocab.off_topic_words for w in uncovered):
+            return False
+        sure = [h for h in hits if h.confidence >= _SURE and h.phrases[0].topic != NO_TOPIC]
+        if any(p.strength >= 1.0 for h in sure for p in h.phrases):
+            return True
+        return bool(sure) and len(sure) == len(hits) and all(w.known for w in uncovered)
+
+    def _score(self, words: list[Word], hits: list[PhraseHit]) -> dict[str, float]:
+        scoring = self._vocab.scoring
+        context = self._has_context(words, hits)
+        best: dict[str, float] = {}
+        strength: dict[str, float] = defaultdict(float)
+        count: dict[str, int] = defaultdict(int)
+        for hit in hits:
+            for phrase in hit.phrases:
+                if phrase.topic == NO_TOPIC:
+                    continue
+                sure = hit.confidence >= _SURE
+                strength[phrase.topic] += phrase.strength if sure else phrase.strength / 2
+                extra = 0.0 if hit.loose else scoring.per_extra_word * (hit.length - 1)
+                points = (
+                    scoring.phrase
+                    + extra
+                    + scoring.group_bonus.get(self._groups[phrase.topic], 0.0)
+                ) * hit.confidence
+                best[phrase.topic] = max(best.get(phrase.topic, 0.0), points)
+                count[phrase.topic] += 1
+        scores = {
+            topic: points * (1.0 if context else min(1.0, strength[topic]))
+            + scoring.per_extra_phrase * min(count[topic] - 1, 2)
+            for topic, points in best.items()
+        }
+        self._apply_symptoms(words, scores)
+        self._apply_links(words, scores)
+        return scores
+
+    def _apply_symptoms(self, words: list[Word], scores: dict[str, float]) -> None:
+        vocab = self._vocab
+        if not any(w.text in vocab.pain_words for w in words if not w.stop):
+            return
+        for area, symptom in vocab.symptom_topics.items():
+            if area in scores:
+                raised = scores[area] + vocab.scoring.symptom_bonus
+                scores[symptom] = max(scores.get(symptom, 0.0), raised)
+
+    def _apply_links(self, words: list[Word], scores: dict[str, float]) -> None:
+        vocab = self._vocab
+        if vocab.link_topic is None or not _contains_any(words, vocab.link_phrases):
+            return
+        areas = {t for t in scores if self._groups[t] == "anatomy"}
+        symptom_of = {vocab.symptom_topics.get(t) for t in areas}
+        areas |= {t for t in scores if self._groups[t] == "symptoms" and t not in symptom_of}
+        if len(areas) >= 2:
+            raised = max(scores[t] for t in areas) + vocab.scoring.link_bonus
+            scores[vocab.link_topic] = max(scores.get(vocab.link_topic, 0.0), raised)
+
+    def _result(self, scores: dict[str, float]) -> MatchResult:
+        scoring = self._vocab.scoring
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        candidates = tuple(
+            Candidate(topic, round(min(score, 100.0), 1))
+            for topic, score in ranked[:5]
+            if score >= scoring.candidate_floor
+        )
+        if not candidates or candidates[0].score < scoring.accept:
+            top = candidates[0].score if candidates else 0.0
+            return MatchResult(None, top, candidates, ambiguous=False, out_of_scope=True)
+        first = candidates[0]
+        ambiguous = (
+            len(candidates) > 1
+            and candidates[1].score >= scoring.accept
+            and first.score - candidates[1].score <= scoring.ambiguous_margin
+        )
+        return MatchResult(first.topic, first.score, candidates, ambiguous, out_of_scope=False)
+
+
+def _hit(phrases: Sequence[Phrase], span: list[tuple[int, Word]], loose: bool = False) -> PhraseHit:
+    content = sum(not w.stop for _, w in span)
+    stops = len(span) - content
+    return PhraseHit(
+        phrases=tuple(phrases),
+        positions=frozenset(p for p, _ in span),
+        length=content + stops / 2,
+        confidence=sum(w.confidence for _, w in span) / len(span),
+        loose=loose,
+    )
+
+
+def _select_hits(hits: list[PhraseHit]) -> list[PhraseHit]:
+    """Longest phrases first, exact runs before loose word sets; a word counts once."""
+    used: set[int] = set()
+    chosen = []
+    for hit in sorted(hits, key=lambda h: (-len(h.positions), h.loose, -h.length,
+                                           min(h.positions))):
+        if used.isdisjoint(hit.positions):
+            chosen.append(hit)
+            used |= hit.positions
+    return chosen
+
+
+def _contains_any(words: list[Word], phrases: tuple[tuple[str, ...], ...]) -> bool:
+    texts = [w.text for w in words]
+    joined = f" {' '.join(texts)} "
+    return any(f" {' '.join(p)} " in joined for p in phrases)

@@ -1,0 +1,375 @@
+"""Red-flag screening: symptoms that need a doctor before any self-massage advice.
+
+Every message is screened before topic matching. The rules live in `content/red_flags.yaml` as
+named concept lists (terms a therapist can read) and rules that combine concepts; everything is
+compiled into regular expressions once, at load time, so screening a message costs microseconds.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ContentError
+from bot.yamlfile import optional_str_list, read_yaml_mapping, require_str
+
+# Most severe first: the first level with a matching rule wins.
+LEVELS: tuple[str, ...] = ("emergency", "urgent")
+MAX_SCREENED_CHARS = 4096
+RULE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CONCEPT_NAME = RULE_ID
+# How far back a negation may reach; longer chains of filler words are not negations.
+NEGATION_LOOKBACK = 120
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'"})
+# Sentence and clause punctuation becomes a "|" token that no phrase may cross; a decimal point
+# between digits ("38.5") stays.
+_CLAUSE_BREAK = re.compile(r"[!?;:,()\[\]{}\"\n\r\t\u2026]|\.(?!\d)|(?<!\d)\.")
+_NOT_KEPT = re.compile(r"[^a-z0-9'.| ]+")
+_REPEATED_BREAK = re.compile(r"\|(?: \|)+")
+_TERM_GAP = re.compile(r"\s*(?:\.\.\.|\u2026)\s*")
+_TERM_REFERENCE = re.compile(r"\{([a-z][a-z0-9-]*)\}")
+_TERM_APOSTROPHE = re.compile(r"'(?!\?)")
+# A term matches whole words only; the apostrophe counts as part of a word ("don't").
+_WORD_START = r"(?<![\w'])"
+_WORD_END = r"(?![\w'])"
+# "..." in a term: up to three words, never across a clause break.
+_GAP = r"(?: [^ |]+){0,3} "
+_MASK = " _ "
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    level: str  # "emergency" | "urgent"
+    rule: str  # rule id
+    label: str
+    advice: str  # the level's advice text from content
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: str
+    level: str
+    label: str
+    # Any one alternative matches when every concept it names is present.
+    alternatives: tuple[tuple[str, ...], ...]
+
+
+def normalize(text: str) -> str:
+    """Lower-case words separated by single spaces, with " | " where a clause ends.
+
+    Accents are folded, curly apostrophes become "'", emoji and other symbols vanish.
+    """
+    text = unicodedata.normalize("NFKD", text[:MAX_SCREENED_CHARS])
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.casefold().translate(_APOSTROPHES)
+    text = _CLAUSE_BREAK.sub(" | ", text)
+    text = _NOT_KEPT.sub(" ", text)
+    words = [word.strip("'") for word in text.split()]
+    return _REPEATED_BREAK.sub("|", " ".join(word for word in words if word))
+
+
+class _Negation:
+    """Decides whether a matched symptom is negated by the words around it."""
+
+    def __init__(self, before: re.Pattern[str], after: re.Pattern[str]):
+        self._before = before
+        self._after = after
+
+    def cancels(self, text: str, start: int, end: int) -> bool:
+        lookback = text[max(0, start - NEGATION_LOOKBACK) : start].rstrip()
+        if self._before.search(lookback):
+            return True
+        return self._after.match(text, end) is not None
+
+
+class RedFlagScreen:
+    """Screens free text for red-flag symptoms; built by `load_red_flags`."""
+
+    def __init__(
+        self,
+        rules: Iterable[_Rule],
+        concepts: dict[str, re.Pattern[str]],
+        advice: dict[str, str],
+        negation: _Negation,
+        not_symptoms: re.Pattern[str] | None,
+        typos: dict[str, str],
+    ):
+        severity = {level: rank for rank, level in enumerate(LEVELS)}
+        self._rules = sorted(rules, key=lambda rule: severity[rule.level])
+        self._concepts = concepts
+        self._advice = advice
+        self._negation = negation
+        self._not_symptoms = not_symptoms
+        self._typos = typos
+        used = {name for rule in self._rules for alt in rule.alternatives for name in alt}
+        # One pass over the text answers "could anything match at all?" for most messages.
+        self._any_concept = re.compile("|".join(concepts[name].pattern for name in sorted(used)))
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(rule.id for rule in self._rules)
+
+    def screen(self, text: str) -> RedFlag | None:
+        """The most severe red flag in `text`, or None."""
+        prepared = self.prepare(text)
+        if not self._any_concept.search(prepared):
+            return None
+        if self._not_symptoms is not None:
+            prepared = self._not_symptoms.sub(_MASK, prepared)
+        found: dict[str, bool] = {}
+        for rule in self._rules:
+            for alternative in rule.alternatives:
+                if all(self._present(name, prepared, found) for name in alternative):
+                    return RedFlag(rule.level, rule.id, rule.label, self._advice[rule.level])
+        return None
+
+    def prepare(self, text: str) -> str:
+        """The normalised text with single typing slips in key words corrected."""
+        words = normalize(text).split(" ")
+        return " ".join(self._typos.get(word, word) for word in words)
+
+    def _present(self, name: str, text: str, found: dict[str, bool]) -> bool:
+        if name not in found:
+            found[name] = any(
+                not self._negation.cancels(text, m.start(), m.end())
+                for m in self._concepts[name].finditer(text)
+            )
+        return found[name]
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def _term_to_regex(term: str) -> str:
+    """A therapist's term ("can't ... pee") as a regex fragment over normalised text."""
+    term = " ".join(term.lower().split())
+    term = _TERM_GAP.sub(lambda _: _GAP, term)
+    return _TERM_APOSTROPHE.sub("'?", term)
+
+
+def _whole_words(alternatives: Iterable[str]) -> str:
+    return f"{_WORD_START}(?:{'|'.join(alternatives)}){_WORD_END}"
+
+
+class _ConceptCompiler:
+    """Expands `{name}` references between concepts and compiles each concept once."""
+
+    def __init__(self, raw: dict[str, list[str]], file: str):
+        self._raw = raw
+        self._file = file
+        self._expanded: dict[str, str] = {}
+
+    def expand(self, name: str, trail: tuple[str, ...] = ()) -> str:
+        if name in self._expanded:
+            return self._expanded[name]
+        if name in trail:
+            cycle = " -> ".join((*trail, name))
+            raise ContentError(self._file, f"refers to itself ({cycle})", trail[0], "concepts")
+        parts = []
+        for term in self._raw[name]:
+            fragment = _TERM_REFERENCE.sub(
+                lambda ref, term=term: self._reference(ref.group(1), name, term, (*trail, name)),
+                _term_to_regex(term),
+            )
+            _check_regex(fragment, term, self._file, name)
+            parts.append(fragment)
+        self._expanded[name] = _whole_words(parts)
+        return self._expanded[name]
+
+    def _reference(self, target: str, name: str, term: str, trail: tuple[str, ...]) -> str:
+        if target not in self._raw:
+            raise ContentError(
+                self._file, f"term '{term}' names unknown concept '{target}'", name, "concepts"
+            )
+        return self.expand(target, trail)
+
+    def compile_all(self) -> dict[str, re.Pattern[str]]:
+        return {name: re.compile(self.expand(name)) for name in self._raw}
+
+
+def _check_regex(fragment: str, term: str, file: str, entry: str | None) -> None:
+    try:
+        re.compile(fragment)
+    except re.error as exc:
+        raise ContentError(file, f"term '{term}' is not a valid pattern ({exc})", entry,
+                           "concepts" if entry else None) from exc
+
+
+def _parse_levels(data: dict[str, Any], file: str) -> dict[str, str]:
+    levels = data.get("levels")
+    if not isinstance(levels, dict):
+        raise ContentError(file, "must map each level to its advice", None, "levels")
+    for level in levels:
+        if level not in LEVELS:
+            raise ContentError(
+                file, f"unknown level; use one of {', '.join(LEVELS)}", str(level), "levels"
+            )
+    advice = {}
+    for level in LEVELS:
+        entry = levels.get(level)
+        if not isinstance(entry, dict):
+            raise ContentError(file, "is missing", level, "advice")
+        advice[level] = require_str(entry, "advice", file, level)
+    return advice
+
+
+def _parse_concepts(data: dict[str, Any], file: str) -> dict[str, list[str]]:
+    concepts = data.get("concepts")
+    if not isinstance(concepts, dict) or not concepts:
+        raise ContentError(file, "must map concept names to lists of terms", None, "concepts")
+    parsed: dict[str, list[str]] = {}
+    for name, terms in concepts.items():
+        if not isinstance(name, str) or not CONCEPT_NAME.match(name):
+            raise ContentError(file, "concept names are lower-case words joined by '-'",
+                               str(name), "concepts")
+        parsed[name] = optional_str_list(concepts, name, file, name)
+        if not parsed[name]:
+            raise ContentError(file, "needs at least one term", name, "concepts")
+    return parsed
+
+
+def _parse_alternative(line: str, rule_id: str, concepts: dict[str, Any], file: str) -> tuple[
+    str, ...
+]:
+    names = tuple(part.strip() for part in line.split("+"))
+    for name in names:
+        if name not in concepts:
+            raise ContentError(file, f"names unknown concept '{name}'", rule_id, "match")
+    return names
+
+
+def _parse_rule(raw: Any, index: int, concepts: dict[str, Any], file: str) -> _Rule:
+    if not isinstance(raw, dict):
+        raise ContentError(file, "must be a mapping", f"#{index + 1}")
+    rule_id = raw.get("id")
+    if not isinstance(rule_id, str) or not RULE_ID.match(rule_id):
+        raise ContentError(file, "must be lower-case words joined by '-'", f"#{index + 1}", "id")
+    level = raw.get("level")
+    if level not in LEVELS:
+        raise ContentError(file, f"must be one of {', '.join(LEVELS)}", rule_id, "level")
+    lines = optional_str_list(raw, "match", file, rule_id)
+    if not lines:
+        raise ContentError(file, "needs at least one pattern line", rule_id, "match")
+    return _Rule(
+        id=rule_id,
+        level=level,
+        label=require_str(raw, "label", file, rule_id),
+        alternatives=tuple(_parse_alternative(line, rule_id, concepts, file) for line in lines),
+    )
+
+
+def _parse_rules(data: dict[str, Any], concepts: dict[str, Any], file: str) -> list[_Rule]:
+    entries = data.get("rules")
+    if not isinstance(entries, list) or not entries:
+        raise ContentError(file, "must be a non-empty list", None, "rules")
+    rules: list[_Rule] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(entries):
+        rule = _parse_rule(raw, index, concepts, file)
+        if rule.id in seen:
+            raise ContentError(file, "duplicate rule id", rule.id, "id")
+        seen.add(rule.id)
+        rules.append(rule)
+    return rules
+
+
+def _phrase_list(data: dict[str, Any], key: str, file: str, entry: str | None) -> str:
+    """The terms under `key` as one alternation, each checked as a regex."""
+    fragments = []
+    for term in optional_str_list(data, key, file, entry):
+        fragment = _term_to_regex(term)
+        try:
+            re.compile(fragment)
+        except re.error as exc:
+            raise ContentError(file, f"'{term}' is not a valid pattern ({exc})", entry,
+                               key) from exc
+        fragments.append(fragment)
+    return "|".join(fragments)
+
+
+def _parse_negation(data: dict[str, Any], file: str) -> _Negation:
+    raw = data.get("negation", {})
+    if not isinstance(raw, dict):
+        raise ContentError(file, "must be a mapping", None, "negation")
+    before = _phrase_list(raw, "before", file, "negation") or "(?!)"
+    fillers = _phrase_list(raw, "fillers", file, "negation") or "(?!)"
+    after = _phrase_list(raw, "after", file, "negation") or "(?!)"
+    after_fillers = _phrase_list(raw, "after_fillers", file, "negation") or "(?!)"
+    # "no fever" / "I don't have any numbness" / "no numbness or weakness": the cue, then only
+    # filler words (or "X or") up to the symptom.
+    before_pattern = (
+        rf"(?:^| )(?:{before})(?: (?:{fillers}|[^ |]+ (?:or|nor)))*$"
+    )
+    # "bladder is fine" / "bladder and bowels are fine", never "is not fine".
+    after_pattern = (
+        rf"(?: (?:and|or) [^ |]+)?(?: (?:{after_fillers}))* (?:{after}){_WORD_END}"
+    )
+    return _Negation(re.compile(before_pattern), re.compile(after_pattern))
+
+
+def _parse_not_symptoms(data: dict[str, Any], file: str) -> re.Pattern[str] | None:
+    alternation = _phrase_list(data, "not_symptoms", file, None)
+    return re.compile(_whole_words([alternation])) if alternation else None
+
+
+def _literal_words(texts: Iterable[str]) -> set[str]:
+    return {word for text in texts for word in re.findall(r"[a-z]{3,}", text.lower())}
+
+
+def _slips(word: str) -> set[str]:
+    """Spellings one typing slip away from `word`; wider for longer words, where slips are safe."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    variants = {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+    variants |= {word[:i] + word[i] + word[i:] for i in range(len(word))}
+    if len(word) >= 5:
+        variants |= {word[:i] + word[i + 1 :] for i in range(len(word))}
+    if len(word) >= 7:
+        variants |= {word[:i] + c + word[i + 1 :] for i in range(len(word)) for c in letters}
+    variants.discard(word)
+    return variants
+
+
+def _typo_table(words: list[str], known: set[str]) -> dict[str, str]:
+    """Misspelling -> key word, leaving out anything that is itself a word the content uses."""
+    table: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for word in words:
+        for slip in _slips(word.lower()):
+            if slip in known or len(slip) < 4:
+                continue
+            if table.setdefault(slip, word) != word:
+                ambiguous.add(slip)
+    for slip in ambiguous:
+        del table[slip]
+    return table
+
+
+def load_red_flags(path: Path) -> RedFlagScreen:
+    """Read, validate and compile `red_flags.yaml`."""
+    data = read_yaml_mapping(path)
+    file = str(path)
+    advice = _parse_levels(data, file)
+    raw_concepts = _parse_concepts(data, file)
+    rules = _parse_rules(data, raw_concepts, file)
+    concepts = _ConceptCompiler(raw_concepts, file).compile_all()
+    negation = _parse_negation(data, file)
+    not_symptoms = _parse_not_symptoms(data, file)
+    typo_words = optional_str_list(data, "typo_tolerant", file, None)
+    known = _literal_words(
+        [term for terms in raw_concepts.values() for term in terms]
+        + optional_str_list(data, "not_symptoms", file, None)
+        + optional_str_list(data, "not_typos", file, None)
+    )
+    return RedFlagScreen(
+        rules=rules,
+        concepts=concepts,
+        advice=advice,
+        negation=negation,
+        not_symptoms=not_symptoms,
+        typos=_typo_table(typo_words, known),
+    )

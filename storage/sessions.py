@@ -1,0 +1,305 @@
+"""Routine sessions and their step events: the repository over the `sessions` tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlite_utils import Database
+
+STATUSES = ("pain-check", "active", "post-check", "finished", "abandoned")
+CLOSED = ("finished", "abandoned")
+OUTCOMES = ("done", "skipped", "too-painful")
+
+
+class SessionNotFound(LookupError):
+    """No session with this id belongs to this user."""
+
+    def __init__(self, session_id: int, user_id: int):
+        self.session_id = session_id
+        self.user_id = user_id
+        super().__init__(f"session {session_id} not found for user {user_id}")
+
+
+class SupportsToJson(Protocol):
+    def to_json(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    id: int
+    user_id: int
+    phase: str
+    plan: str  # JSON, see bot.routine.SessionPlan.from_json
+    dose: float
+    current_step: int
+    status: str
+    pain_before: int | None
+    pain_after: int | None
+    started_at: datetime
+    finished_at: datetime | None
+
+    @property
+    def closed(self) -> bool:
+        return self.status in CLOSED
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A closed session (finished or abandoned) with what happened in it."""
+
+    id: int
+    phase: str
+    status: str
+    dose: float
+    started_at: datetime
+    finished_at: datetime | None
+    pain_before: int | None
+    pain_after: int | None
+    done: int = 0
+    skipped: int = 0
+    too_painful: int = 0
+    seconds: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status == "finished"
+
+    @property
+    def pain_change(self) -> int | None:
+        if self.pain_before is None or self.pain_after is None:
+            return None
+        return self.pain_after - self.pain_before
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    session_id: int
+    step_index: int
+    step_id: str
+    outcome: str
+    seconds: int
+    at: datetime
+
+
+def to_db_time(moment: datetime) -> str:
+    """Aware datetimes only, stored as UTC ISO 8601 so text order is time order."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass a timezone-aware time")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_db_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _check_pain(pain: int) -> None:
+    if isinstance(pain, bool) or not isinstance(pain, int) or not 0 <= pain <= 10:
+        raise ValueError(f"pain must be a whole number from 0 to 10, got {pain!r}")
+
+
+def _stored(row: dict[str, Any]) -> StoredSession:
+    return StoredSession(
+        id=row["id"],
+        user_id=row["user_id"],
+        phase=row["phase"],
+        plan=row["plan"],
+        dose=row["dose"],
+        current_step=row["current_step"],
+        status=row["status"],
+        pain_before=row["pain_before"],
+        pain_after=row["pain_after"],
+        started_at=datetime.fromisoformat(row["started_at"]),
+        finished_at=from_db_time(row["finished_at"]),
+    )
+
+
+_HISTORY_SQL = """
+select s.id, s.phase, s.status, s.dose, s.started_at, s.finished_at, s.pain_before,
+       s.pain_after,
+       count(case when e.outcome = 'done' then 1 end) as done,
+       count(case when e.outcome = 'skipped' then 1 end) as skipped,
+       count(case when e.outcome = 'too-painful' then 1 end) as too_painful,
+       coalesce(sum(e.seconds), 0) as seconds
+from sessions s left join step_events e on e.session_id = s.id
+where s.user_id = ? and s.status in ('finished', 'abandoned')
+group by s.id
+order by s.started_at, s.id
+"""
+
+
+class SessionRepository:
+    """Every query filters by user id: a user only ever reads or changes their own sessions."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def start(
+        self, user_id: int, phase: str, plan: str | SupportsToJson, dose: float, now: datetime
+    ) -> int:
+        """Open a session waiting for the pain check; returns its id."""
+        plan_json = plan if isinstance(plan, str) else plan.to_json()
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "insert into sessions (user_id, phase, plan, dose, current_step, status, "
+                "started_at) values (?, ?, ?, ?, 0, 'pain-check', ?)",
+                [user_id, phase, plan_json, dose, to_db_time(now)],
+            )
+            session_id = cursor.lastrowid
+        assert session_id is not None
+        return session_id
+
+    def get(self, session_id: int, user_id: int) -> StoredSession:
+        rows = list(
+            self.db.query(
+                "select * from sessions where id = ? and user_id = ?", [session_id, user_id]
+            )
+        )
+        if not rows:
+            raise SessionNotFound(session_id, user_id)
+        return _stored(rows[0])
+
+    def unfinished(self, user_id: int) -> StoredSession | None:
+        """The latest session still in progress, if any."""
+        rows = list(
+            self.db.query(
+                "select * from sessions where user_id = ? and status not in (?, ?) "
+                "order by started_at desc, id desc limit 1",
+                [user_id, *CLOSED],
+            )
+        )
+        return _stored(rows[0]) if rows else None
+
+    def sessions(self, user_id: int) -> list[StoredSession]:
+        """All of the user's sessions, oldest first."""
+        rows = self.db.query(
+            "select * from sessions where user_id = ? order by started_at, id", [user_id]
+        )
+        return [_stored(row) for row in rows]
+
+    def _update(self, session_id: int, user_id: int, assignments: str, values: list[Any]) -> None:
+        # `assignments` is always a literal from this module, never user input.
+        with self.db.atomic():
+            cursor = self.db.execute(
+                f"update sessions set {assignments} where id = ? and user_id = ?",
+                [*values, session_id, user_id],
+            )
+            if cursor.rowcount == 0:
+                raise SessionNotFound(session_id, user_id)
+
+    def set_pain_before(self, session_id: int, user_id: int, pain: int) -> None:
+        """Record the pain check and move a waiting session on to its steps."""
+        _check_pain(pain)
+        self._update(
+            session_id,
+            user_id,
+            "pain_before = ?, status = case when status = 'pain-check' then 'active' "
+            "else status end",
+            [pain],
+        )
+
+    def set_pain_after(self, session_id: int, user_id: int, pain: int) -> None:
+        _check_pain(pain)
+        self._update(session_id, user_id, "pain_after = ?", [pain])
+
+    def await_pain_after(self, session_id: int, user_id: int) -> None:
+        """All steps are through: the session now waits for the closing pain check."""
+        self._update(
+            session_id,
+            user_id,
+            "status = case when status in ('finished', 'abandoned') then status "
+            "else 'post-check' end",
+            [],
+        )
+
+    def set_current_step(self, session_id: int, user_id: int, step_index: int) -> None:
+        if step_index < 0:
+            raise ValueError("step index must not be negative")
+        self._update(session_id, user_id, "current_step = ?", [step_index])
+
+    def record_step(
+        self,
+        session_id: int,
+        user_id: int,
+        step_index: int,
+        step_id: str,
+        outcome: str,
+        seconds: int,
+        now: datetime,
+    ) -> bool:
+        """Log one step's outcome; False when that step was already logged or the session closed."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
+        if seconds < 0 or step_index < 0:
+            raise ValueError("seconds and step index must not be negative")
+        with self.db.atomic():
+            if self.get(session_id, user_id).closed:
+                return False
+            # The unique index on (session_id, step_index) turns a double tap into a no-op.
+            cursor = self.db.execute(
+                "insert or ignore into step_events "
+                "(session_id, user_id, step_index, step_id, outcome, seconds, at) "
+                "values (?, ?, ?, ?, ?, ?, ?)",
+                [session_id, user_id, step_index, step_id, outcome, seconds, to_db_time(now)],
+            )
+            return cursor.rowcount == 1
+
+    def _close(self, session_id: int, user_id: int, status: str, now: datetime) -> bool:
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "update sessions set status = ?, finished_at = ? "
+                "where id = ? and user_id = ? and status not in (?, ?)",
+                [status, to_db_time(now), session_id, user_id, *CLOSED],
+            )
+            if cursor.rowcount == 0:
+                self.get(session_id, user_id)  # raises SessionNotFound for a stranger's id
+                return False
+            return True
+
+    def finish(self, session_id: int, user_id: int, now: datetime) -> bool:
+        """Close the session as done; False if it was already closed."""
+        return self._close(session_id, user_id, "finished", now)
+
+    def abandon(self, session_id: int, user_id: int, now: datetime) -> bool:
+        """Close the session unfinished; False if it was already closed."""
+        return self._close(session_id, user_id, "abandoned", now)
+
+    def history(self, user_id: int) -> list[SessionRecord]:
+        """Closed sessions (finished and abandoned), oldest first, with step counts."""
+        return [
+            SessionRecord(
+                id=row["id"],
+                phase=row["phase"],
+                status=row["status"],
+                dose=row["dose"],
+                started_at=datetime.fromisoformat(row["started_at"]),
+                finished_at=from_db_time(row["finished_at"]),
+                pain_before=row["pain_before"],
+                pain_after=row["pain_after"],
+                done=row["done"],
+                skipped=row["skipped"],
+                too_painful=row["too_painful"],
+                seconds=row["seconds"],
+            )
+            for row in self.db.query(_HISTORY_SQL, [user_id])
+        ]
+
+    def events(self, user_id: int) -> list[StepEvent]:
+        """Every step the user logged, in session and step order."""
+        rows = self.db.query(
+            "select session_id, step_index, step_id, outcome, seconds, at from step_events "
+            "where user_id = ? order by session_id, step_index",
+            [user_id],
+        )
+        return [
+            StepEvent(
+                session_id=row["session_id"],
+                step_index=row["step_index"],
+                step_id=row["step_id"],
+                outcome=row["outcome"],
+                seconds=row["seconds"],
+                at=datetime.fromisoformat(row["at"]),
+            )
+            for row in rows
+        ]
