@@ -24,6 +24,7 @@ class Settings:
     port: int = 8443
     files_dir: Path | None = None
     reminder_tick_seconds: float = 30.0
+    timer_scale: float = 1.0  # < 1 makes session timers fire sooner (demos and tests)
 
 
 def read_token(token_file: str | None, env: Mapping[str, str]) -> str | None:
@@ -64,4 +65,5 @@ def settings_from(
         port=port or int(env.get("BACKCHAIN_PORT") or 8443),
         files_dir=Path(env["BACKCHAIN_FILES_DIR"]) if env.get("BACKCHAIN_FILES_DIR") else None,
         reminder_tick_seconds=float(tick) if tick else 30.0,
+        timer_scale=float(env.get("BACKCHAIN_TIMER_SCALE") or 1.0),
     )

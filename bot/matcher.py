@@ -73,6 +73,7 @@ class Scoring:
     symptom_bonus: float
     link_bonus: float
     candidate_floor: float
+    off_topic_factor: float
     group_bonus: dict[str, float]
 
 
@@ -91,6 +92,7 @@ class Vocabulary:
     symptom_topics: dict[str, str]
     link_topic: str | None
     link_phrases: tuple[tuple[str, ...], ...]
+    link_alone_phrases: tuple[tuple[str, ...], ...]
     scoring: Scoring
 
 
@@ -139,6 +141,7 @@ _SCORING_RANGES = {
     "symptom_bonus": (0, 50),
     "link_bonus": (0, 50),
     "candidate_floor": (0, 100),
+    "off_topic_factor": (0, 1),
 }
 
 
@@ -196,12 +199,15 @@ def load_vocabulary(path: Path) -> Vocabulary:
         pain_words=_words(symptoms, "pain_words", file, "symptoms"),
         symptom_topics={str(k): str(v) for k, v in _mapping(symptoms, "topics", file).items()},
         link_topic=link_topic,
-        link_phrases=tuple(
-            tuple(singular(w) for w in tokenize(p))
-            for p in _phrases(links.get("words", []), file, "links", "words")
-        ),
+        link_phrases=_word_runs(links, "words", file),
+        link_alone_phrases=_word_runs(links, "alone", file),
         scoring=_parse_scoring(_mapping(data, "scoring", file), file),
     )
+
+
+def _word_runs(data: dict[str, Any], key: str, file: str) -> tuple[tuple[str, ...], ...]:
+    phrases = _phrases(data.get(key, []), file, "links", key)
+    return tuple(tuple(singular(w) for w in tokenize(p)) for p in phrases)
 
 
 def _check_topic_ids(vocab: Vocabulary, topics: dict[str, Topic], file: str) -> None:
@@ -280,15 +286,15 @@ class WordReader:
         if word is not None:
             return (word,)
         if token in self._vocab.plain_words or singular(token) in self._vocab.plain_words:
-            return (Word(token, stop=False, known=False, confidence=1.0),)
+            return (Word(singular(token), stop=False, known=False, confidence=1.0),)
         return self._split(token) or self._guess(token)
 
     def _split(self, token: str) -> tuple[Word, ...] | None:
         """'lowerback' -> 'lower' 'back': two known words typed without a space."""
-        for cut in range(2, len(token) - 1):
-            parts = [self._read_exact(token[:cut]), self._read_exact(token[cut:])]
-            if all(parts) and not all(p.stop for p in parts if p):
-                return tuple(p for p in parts if p)
+        for cut in range(3, len(token) - 2):
+            left, right = self._read_exact(token[:cut]), self._read_exact(token[cut:])
+            if left and right and not left.stop and not right.stop:
+                return (left, right)
         return None
 
     def _read_exact(self, token: str) -> Word | None:
@@ -300,7 +306,7 @@ class WordReader:
     def _guess(self, token: str) -> tuple[Word, ...]:
         corrected = self._correct(token)
         if corrected is None:
-            return (Word(token, stop=False, known=False, confidence=1.0),)
+            return (Word(singular(token), stop=False, known=False, confidence=1.0),)
         word = Word(self._known[corrected], stop=False, known=True,
                     confidence=_typo_confidence(token))
         return (word,)
@@ -356,7 +362,7 @@ class Phrase:
 class PhraseHit:
     phrases: tuple[Phrase, ...]
     positions: frozenset[int]
-    length: float  # content words, plus half of each stop word that belongs to the phrase
+    length: float  # content words, plus a quarter of each stop word that belongs to the phrase
     confidence: float
     loose: bool = False  # found as a set of words anywhere, not as a run
 
@@ -435,14 +441,14 @@ def _known_words(topics: dict[str, Topic], vocab: Vocabulary) -> dict[str, str]:
     known: dict[str, str] = {}
     texts = [text for topic in topics.values() for text in _topic_phrases(topic, vocab)]
     texts += [text for sets in vocab.word_sets.values() for text in sets]
-    texts += list(vocab.not_topics)
     for text in texts:
         for token in tokenize(text):
             if token not in vocab.stop_words:
                 known.setdefault(token, _canonical(token, vocab))
                 known.setdefault(_canonical(token, vocab), _canonical(token, vocab))
     cues = vocab.context_words | vocab.pain_words | set(vocab.weak_words)
-    cues |= {w for p in vocab.link_phrases for w in p if w not in vocab.stop_words}
+    for run in vocab.link_phrases + vocab.link_alone_phrases:
+        cues |= {w for w in run if w not in vocab.stop_words}
     for word in cues:
         known.setdefault(word, word)
     return known
@@ -509,22 +515,23 @@ class Matcher:
             if all(w in first for w in phrase.content)
         ]
 
-    def _has_context(self, words: list[Word], hits: list[PhraseHit]) -> bool:
-        """Whether the question is plainly about the body, so everyday words may name a topic."""
+    def _context(self, words: list[Word], hits: list[PhraseHit]) -> float:
+        """1.0 when the question is plainly about the body, so everyday words may name a topic;
+        0.0 when it is not; the off-topic factor when it is plainly about something else."""
         covered = set().union(*(h.positions for h in hits)) if hits else set()
         uncovered = [w for i, w in enumerate(words) if not w.stop and i not in covered]
         if any(w.text in self._cues for w in words if not w.stop):
-            return True
+            return 1.0
         if any(w.text in self._vocab.off_topic_words for w in uncovered):
-            return False
+            return self._vocab.scoring.off_topic_factor
         sure = [h for h in hits if h.confidence >= _SURE and h.phrases[0].topic != NO_TOPIC]
         if any(p.strength >= 1.0 for h in sure for p in h.phrases):
-            return True
-        return bool(sure) and len(sure) == len(hits) and all(w.known for w in uncovered)
+            return 1.0
+        return 1.0 if sure and len(sure) == len(hits) and all(w.known for w in uncovered) else 0.0
 
     def _score(self, words: list[Word], hits: list[PhraseHit]) -> dict[str, float]:
         scoring = self._vocab.scoring
-        context = self._has_context(words, hits)
+        context = self._context(words, hits)
         best: dict[str, float] = {}
         strength: dict[str, float] = defaultdict(float)
         count: dict[str, int] = defaultdict(int)
@@ -543,7 +550,7 @@ class Matcher:
                 best[phrase.topic] = max(best.get(phrase.topic, 0.0), points)
                 count[phrase.topic] += 1
         scores = {
-            topic: points * (1.0 if context else min(1.0, strength[topic]))
+            topic: _weigh(points, context, strength[topic])
             + scoring.per_extra_phrase * min(count[topic] - 1, 2)
             for topic, points in best.items()
         }
@@ -555,19 +562,23 @@ class Matcher:
         vocab = self._vocab
         if not any(w.text in vocab.pain_words for w in words if not w.stop):
             return
+        bonus = vocab.scoring.symptom_bonus
         for area, symptom in vocab.symptom_topics.items():
             if area in scores:
-                raised = scores[area] + vocab.scoring.symptom_bonus
-                scores[symptom] = max(scores.get(symptom, 0.0), raised)
+                scores[symptom] = max(scores.get(symptom, 0.0), scores[area] + bonus)
+                scores[area] -= bonus
 
     def _apply_links(self, words: list[Word], scores: dict[str, float]) -> None:
         vocab = self._vocab
-        if vocab.link_topic is None or not _contains_any(words, vocab.link_phrases):
+        if vocab.link_topic is None:
+            return
+        alone = _contains_any(words, vocab.link_alone_phrases)
+        if not alone and not _contains_any(words, vocab.link_phrases):
             return
         areas = {t for t in scores if self._groups[t] == "anatomy"}
         symptom_of = {vocab.symptom_topics.get(t) for t in areas}
         areas |= {t for t in scores if self._groups[t] == "symptoms" and t not in symptom_of}
-        if len(areas) >= 2:
+        if len(areas) >= (1 if alone else 2):
             raised = max(scores[t] for t in areas) + vocab.scoring.link_bonus
             scores[vocab.link_topic] = max(scores.get(vocab.link_topic, 0.0), raised)
 
@@ -591,13 +602,20 @@ class Matcher:
         return MatchResult(first.topic, first.score, candidates, ambiguous, out_of_scope=False)
 
 
+def _weigh(points: float, context: float, strength: float) -> float:
+    """Full points in a question about the body; otherwise only as much as the words say."""
+    if context == 1.0:
+        return points
+    return points * min(1.0, strength) * (context or 1.0)
+
+
 def _hit(phrases: Sequence[Phrase], span: list[tuple[int, Word]], loose: bool = False) -> PhraseHit:
     content = sum(not w.stop for _, w in span)
     stops = len(span) - content
     return PhraseHit(
         phrases=tuple(phrases),
         positions=frozenset(p for p, _ in span),
-        length=content + stops / 2,
+        length=content + stops / 4,
         confidence=sum(w.confidence for _, w in span) / len(span),
         loose=loose,
     )

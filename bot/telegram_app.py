@@ -90,10 +90,11 @@ def schedule_timers(
         for job in job_queue.jobs():
             if job.name and job.name.startswith(prefix):
                 job.schedule_removal()
+    scale = context.bot_data["settings"].timer_scale
     for timer in outcome.timers:
         job_queue.run_once(
             on_timer,
-            when=timer.seconds,
+            when=timer.seconds * scale,
             name=timer.name,
             chat_id=incoming.chat_id,
             user_id=incoming.user_id,
