@@ -5,6 +5,7 @@ Buttons are shown as numbered choices; the person picks one by number or by typi
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from typing import TextIO
@@ -17,6 +18,12 @@ from bot.replies import Button, Outcome, Timer
 from bot.services import Services, build_services
 
 LOCAL_USER = 0  # the console's one user; Telegram ids are positive
+_DECORATION = re.compile(r"[^\w\s&'/-]")
+
+
+def label_key(text: str) -> str:
+    """A label as a person would type it: no emoji or marks, any case, single spaces."""
+    return " ".join(_DECORATION.sub(" ", plain_text(text)).casefold().split())
 
 
 class ConsoleChat:
@@ -31,13 +38,17 @@ class ConsoleChat:
         self.timers: dict[str, threading.Timer] = {}
 
     def incoming_for(self, line: str) -> Incoming:
-        """A number or a button label picks that button; anything else is typed text."""
+        """A button's label (emoji aside) or its number picks it; anything else is typed text.
+
+        Labels win over numbers so that typing "5" on the pain scale means pain 5.
+        """
+        key = label_key(line)
+        for button in self.choices:
+            if key and key == label_key(button.label):
+                return Incoming.press(self.user_id, self.user_id, button.data)
         text = line.strip()
         if text.isdigit() and 1 <= int(text) <= len(self.choices):
             return Incoming.press(self.user_id, self.user_id, self.choices[int(text) - 1].data)
-        for button in self.choices:
-            if text and text.casefold() == plain_text(button.label).strip().casefold():
-                return Incoming.press(self.user_id, self.user_id, button.data)
         return Incoming.text_message(self.user_id, self.user_id, line)
 
     def feed(self, incoming: Incoming) -> None:

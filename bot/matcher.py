@@ -37,6 +37,7 @@ _TITLE_PARTS = re.compile(r"[():,;?]")
 _WORD_CACHE = 50_000
 # How sure a typo correction is, by the length of the word typed.
 _TYPO_CONFIDENCE = ((6, 0.9), (4, 0.75), (3, 0.65))
+_SURE_TYPO = 0.9
 # Below this a phrase rests on a guessed short word and must not name a topic on its own.
 _SURE = 0.8
 # A topic that no phrase names: a phrase with this topic only hides an everyday expression.
@@ -248,12 +249,19 @@ def _plausible_typo(word: str, known: str) -> bool:
     if len(word) == 3:
         # Three letters are too few to guess from, unless one letter was dropped ("kne").
         return len(known) == 4 and known[0] == word[0] and _is_subsequence(word, known)
-    return len(word) > 5 or word[0] == known[0] or known[1:] == word
+    return len(word) > 6 or word[0] == known[0] or known[1:] == word
 
 
 def _is_subsequence(short: str, long: str) -> bool:
     letters = iter(long)
     return all(ch in letters for ch in short)
+
+
+def _repeats_a_letter(typed: str, known: str) -> bool:
+    return len(typed) == len(known) + 1 and any(
+        typed[i] == typed[i - 1] and typed[:i] + typed[i + 1 :] == known
+        for i in range(1, len(typed))
+    )
 
 
 def _typo_confidence(word: str) -> float:
@@ -307,8 +315,10 @@ class WordReader:
         corrected = self._correct(token)
         if corrected is None:
             return (Word(singular(token), stop=False, known=False, confidence=1.0),)
+        # A doubled key ("kneee", "hipp") is the surest typo there is.
+        sure = _repeats_a_letter(token, corrected)
         word = Word(self._known[corrected], stop=False, known=True,
-                    confidence=_typo_confidence(token))
+                    confidence=_SURE_TYPO if sure else _typo_confidence(token))
         return (word,)
 
     def _correct(self, token: str) -> str | None:
@@ -322,11 +332,17 @@ class WordReader:
         ]
         found = process.extract(token, choices, scorer=OSA.distance, score_cutoff=limit, limit=8)
         ranked = sorted(
-            (distance, known[0] != token[0], abs(len(known) - len(token)), known)
+            (
+                distance,
+                not _repeats_a_letter(token, known),
+                known[0] != token[0],
+                abs(len(known) - len(token)),
+                known,
+            )
             for known, distance, _ in found
             if _plausible_typo(token, known)
         )
-        return ranked[0][3] if ranked else None
+        return ranked[0][-1] if ranked else None
 
 
 def read_question(text: str, reader: WordReader) -> list[Word]:
@@ -520,12 +536,13 @@ class Matcher:
         0.0 when it is not; the off-topic factor when it is plainly about something else."""
         covered = set().union(*(h.positions for h in hits)) if hits else set()
         uncovered = [w for i, w in enumerate(words) if not w.stop and i not in covered]
-        if any(w.text in self._cues for w in words if not w.stop):
+        if any(w.text in self._cues for w in words if not w.stop and w.confidence == 1.0):
             return 1.0
         if any(w.text in self._vocab.off_topic_words for w in uncovered):
             return self._vocab.scoring.off_topic_factor
         sure = [h for h in hits if h.confidence >= _SURE and h.phrases[0].topic != NO_TOPIC]
-        if any(p.strength >= 1.0 for h in sure for p in h.phrases):
+        # One clear body word, or several faint ones together ("the footballer ... my calves").
+        if sum(max(p.strength for p in h.phrases) for h in sure) >= 1.0:
             return 1.0
         return 1.0 if sure and len(sure) == len(hits) and all(w.known for w in uncovered) else 0.0
 

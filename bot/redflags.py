@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from re import _constants, _parser  # the standard parser, to read a pattern's first letters
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,7 +94,7 @@ class RedFlagScreen:
     def __init__(
         self,
         rules: Iterable[_Rule],
-        concepts: dict[str, re.Pattern[str]],
+        concepts: dict[str, _Concept],
         advice: dict[str, str],
         negation: _Negation,
         not_symptoms: re.Pattern[str] | None,
@@ -106,9 +107,6 @@ class RedFlagScreen:
         self._negation = negation
         self._not_symptoms = not_symptoms
         self._typos = typos
-        used = {name for rule in self._rules for alt in rule.alternatives for name in alt}
-        # One pass over the text answers "could anything match at all?" for most messages.
-        self._any_concept = re.compile("|".join(concepts[name].pattern for name in sorted(used)))
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
@@ -116,30 +114,143 @@ class RedFlagScreen:
 
     def screen(self, text: str) -> RedFlag | None:
         """The most severe red flag in `text`, or None."""
-        prepared = self.prepare(text)
-        if not self._any_concept.search(prepared):
-            return None
-        if self._not_symptoms is not None:
-            prepared = self._not_symptoms.sub(_MASK, prepared)
-        found: dict[str, bool] = {}
+        message = _Message(self.prepare(text), self._not_symptoms)
         for rule in self._rules:
             for alternative in rule.alternatives:
-                if all(self._present(name, prepared, found) for name in alternative):
+                if all(self._present(name, message) for name in alternative):
                     return RedFlag(rule.level, rule.id, rule.label, self._advice[rule.level])
         return None
 
     def prepare(self, text: str) -> str:
         """The normalised text with single typing slips in key words corrected."""
-        words = normalize(text).split(" ")
-        return " ".join(self._typos.get(word, word) for word in words)
+        typos = self._typos
+        return " ".join([typos.get(word, word) for word in normalize(text).split(" ")])
 
-    def _present(self, name: str, text: str, found: dict[str, bool]) -> bool:
-        if name not in found:
-            found[name] = any(
-                not self._negation.cancels(text, m.start(), m.end())
-                for m in self._concepts[name].finditer(text)
+    def _present(self, name: str, message: _Message) -> bool:
+        found = message.found.get(name)
+        if found is None:
+            concept = self._concepts[name]
+            found = concept.could_match(message.keys) and any(
+                not self._negation.cancels(message.masked, m.start(), m.end())
+                for m in concept.pattern.finditer(message.masked)
             )
-        return found[name]
+            message.found[name] = found
+        return found
+
+
+class _Message:
+    """One message being screened, with what has been found in it so far."""
+
+    def __init__(self, text: str, not_symptoms: re.Pattern[str] | None):
+        self.text = text
+        self.keys = {word[:KEY_LENGTH] for word in text.split(" ")}
+        self.found: dict[str, bool] = {}
+        self._not_symptoms = not_symptoms
+        self._masked: str | None = None
+
+    @property
+    def masked(self) -> str:
+        """The text with everyday look-alike phrases blanked out, computed when first needed."""
+        if self._masked is None:
+            patterns = self._not_symptoms
+            self._masked = patterns.sub(_MASK, self.text) if patterns else self.text
+        return self._masked
+
+
+@dataclass(frozen=True)
+class _Concept:
+    pattern: re.Pattern[str]
+    # The first KEY_LENGTH letters of every word a match can start with; None when unknown.
+    keys: frozenset[str] | None
+
+    def could_match(self, message_keys: set[str]) -> bool:
+        return self.keys is None or not self.keys.isdisjoint(message_keys)
+
+
+# --- word keys: a cheap test that lets most concepts skip their regex -----------------------
+
+KEY_LENGTH = 3
+_SMALL_CHARACTER_SET = 12
+_Start = tuple[str, bool]  # (literal start of a match, whether the word ends right after it)
+
+
+def word_keys(pattern: str) -> frozenset[str] | None:
+    """The KEY_LENGTH-letter starts of the words a match of `pattern` can begin with.
+
+    None when a match could start with a word that is not known in advance (for example a
+    pattern that starts with `\\w+`); such a concept always runs its regex.
+    """
+    starts = _starts(list(_parser.parse(pattern)), "", 0)
+    if starts is None:
+        return None
+    keys: set[str] = set()
+    for prefix, word_ends in starts:
+        if len(prefix) >= KEY_LENGTH:
+            keys.add(prefix[:KEY_LENGTH])
+        elif prefix and word_ends:
+            keys.add(prefix)
+        else:
+            return None
+    return frozenset(keys)
+
+
+def _starts(ops: list[Any], prefix: str, depth: int) -> set[_Start] | None:
+    """Every literal start (up to KEY_LENGTH characters) of the parsed sequence `ops`."""
+    if len(prefix) >= KEY_LENGTH:
+        return {(prefix, False)}
+    if not ops:
+        return {(prefix, True)}
+    if depth > 50:
+        return None
+    op, arg = ops[0]
+    rest = ops[1:]
+    if op is _constants.LITERAL:
+        if arg == ord(" "):
+            return {(prefix, True)} if prefix else None
+        return _starts(rest, prefix + chr(arg), depth + 1)
+    if op in (_constants.AT, _constants.ASSERT, _constants.ASSERT_NOT):
+        return _starts(rest, prefix, depth + 1)
+    if op is _constants.SUBPATTERN:
+        return _starts(list(arg[-1]) + rest, prefix, depth + 1)
+    if op is _constants.BRANCH:
+        return _union(_starts(list(branch) + rest, prefix, depth + 1) for branch in arg[1])
+    if op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT):
+        return _repeat_starts(arg, rest, prefix, depth)
+    if op is _constants.IN:
+        characters = _small_set(arg)
+        if characters is not None:
+            return _union(_starts(rest, prefix + ch, depth + 1) for ch in characters)
+    return {(prefix, False)}
+
+
+def _repeat_starts(arg: Any, rest: list[Any], prefix: str, depth: int) -> set[_Start] | None:
+    low, high, item = arg
+    if high == 0:
+        return _starts(rest, prefix, depth + 1)
+    again = [(_constants.MAX_REPEAT, (max(low - 1, 0), high - 1, item))]
+    once = _starts(list(item) + again + rest, prefix, depth + 1)
+    return once if low > 0 else _union([once, _starts(rest, prefix, depth + 1)])
+
+
+def _small_set(items: Any) -> list[str] | None:
+    characters: list[str] = []
+    for op, arg in items:
+        if op is _constants.LITERAL:
+            characters.append(chr(arg))
+        elif op is _constants.RANGE:
+            characters.extend(chr(code) for code in range(arg[0], arg[1] + 1))
+        else:
+            return None
+    return characters if len(characters) <= _SMALL_CHARACTER_SET else None
+
+
+def _union(parts: Iterable[set[_Start] | None]) -> set[_Start] | None:
+    result: set[_Start] = set()
+    for part in parts:
+        if part is None:
+            return None
+        result |= part
+    return result
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -188,8 +299,12 @@ class _ConceptCompiler:
             )
         return self.expand(target, trail)
 
-    def compile_all(self) -> dict[str, re.Pattern[str]]:
-        return {name: re.compile(self.expand(name)) for name in self._raw}
+    def compile_all(self) -> dict[str, _Concept]:
+        compiled = {}
+        for name in self._raw:
+            pattern = self.expand(name)
+            compiled[name] = _Concept(re.compile(pattern), word_keys(pattern))
+        return compiled
 
 
 def _check_regex(fragment: str, term: str, file: str, entry: str | None) -> None:

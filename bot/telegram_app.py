@@ -64,7 +64,9 @@ async def send_reply(
             await pressed.edit_text(reply.text, parse_mode=ParseMode.HTML, reply_markup=markup)
             return
         except BadRequest as exc:
-            # "message is not modified" or too old to edit: fall back to a new message.
+            if "not modified" in exc.message:
+                return
+            # Too old or deleted: send the reply as a new message instead.
             logger.debug("edit failed, sending anew: %s", exc.message)
     chunks = split_text(reply.text)
     for index, chunk in enumerate(chunks):

@@ -164,11 +164,22 @@ def test_unknown_command_and_non_text(alice: Chat, services: Services) -> None:
 
 
 @pytest.mark.parametrize(
-    "data", ["", "zz:top", "t:show:no-such-topic", "s:done:999:0", "ob:focus:elbow",
-             "g:show:nothing", "s:pain:1:before:11", "r:time:2599", "x" * 300]
+    "data",
+    [
+        "",
+        "zz:top",
+        "t:show:no-such-topic",
+        "s:done:999:0",
+        "ob:focus:elbow",
+        "g:show:nothing",
+        "s:pain:1:before:11",
+        "r:time:2599",
+        "x" * 300,
+    ],
 )
-def test_forged_callback_data_expires_and_changes_nothing(alice: Chat, services: Services,
-                                                          data: str) -> None:
+def test_forged_callback_data_expires_and_changes_nothing(
+    alice: Chat, services: Services, data: str
+) -> None:
     before = services.db.execute("SELECT COUNT(*) FROM step_events").fetchone()
     reply = only(alice.press_data(data))
     assert reply.text == services.content.messages("button_expired")
@@ -207,15 +218,17 @@ def test_users_never_see_each_other(alice: Chat, bob: Chat, services: Services) 
 
 def run_steps(chat: Chat, action: str = "Done") -> int:
     steps = 0
-    while any(action.lower() in b.label.lower() for r in chat.last.replies
-              for b in r.button_list()):
+    while any(
+        action.lower() in b.label.lower() for r in chat.last.replies for b in r.button_list()
+    ):
         chat.press(action)
         steps += 1
     return steps
 
 
-def test_whole_session_logs_every_step_and_summarises(alice: Chat, services: Services,
-                                                      clock: Clock) -> None:
+def test_whole_session_logs_every_step_and_summarises(
+    alice: Chat, services: Services, clock: Clock
+) -> None:
     alice.onboard("Hip & Lower Back Kit", "Foot & Lower Leg Kit")
     alice.say("/session")
     assert "how much pain" in alice.texts().lower()
