@@ -144,8 +144,8 @@ class ReminderRepository:
     def mark_sent_many(
         self, reminders: Sequence[Reminder], sent_at: datetime
     ) -> dict[int, datetime]:
-        """`mark_sent` for many reminders in one transaction; user id -> new next_due for the
-        rows this call moved."""
+        """`mark_sent` for many reminders in one transaction: user id -> new next_due for the
+        rows this call moved. The ticker calls it just before sending, as its claim."""
         return self._advance(reminders, sent_at, record_send=True)
 
     def skip_many(self, reminders: Sequence[Reminder], now: datetime) -> dict[int, datetime]:
