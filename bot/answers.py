@@ -62,8 +62,8 @@ def red_flag_reply(flag: RedFlag, content: Content) -> Reply:
 
 def groups_reply(content: Content) -> Reply:
     rows = tuple(
-        (Button(label, callbacks.build("g", "show", group)),)
-        for group, label in GROUPS.items()
+        (Button(content.messages(f"group_{group}"), callbacks.build("g", "show", group)),)
+        for group in GROUPS
         if content.topics_in_group(group)
     )
     return Reply(content.messages("topics_intro"), rows)
@@ -75,4 +75,4 @@ def group_reply(group: str, content: Content) -> Reply | None:
         return None
     buttons = [topic_button(t) for t in topics]
     rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
-    return Reply(content.messages("topics_group", group=GROUPS[group]), rows)
+    return Reply(content.messages("topics_group", group=content.messages(f"group_{group}")), rows)

@@ -106,8 +106,8 @@ def cmd_topics(args: argparse.Namespace) -> int:
         ]
         print(json.dumps(rows, indent=2))
         return 0
-    for group, label in GROUPS.items():
-        print(f"{label}:")
+    for group in GROUPS:
+        print(f"{content.messages(f'group_{group}')}:")
         for topic in content.topics_in_group(group):
             print(f"  {topic.id:24s} {topic.title}")
     return 0

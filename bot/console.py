@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
+from pathlib import Path
 from typing import TextIO
 
 from bot.config import Settings
@@ -63,13 +64,16 @@ class ConsoleChat:
             self.out.write(render_reply(reply, numbered_from=len(buttons) + 1) + "\n")
             buttons.extend(reply.button_list())
             if reply.image is not None:
-                self.out.write(f"(chart saved to {reply.image})\n")
+                self._note("console_chart_saved", reply.image)
             if reply.document is not None:
-                self.out.write(f"(file saved to {reply.document})\n")
+                self._note("console_file_saved", reply.document)
             self.out.write("\n")
         if buttons:
             self.choices = buttons
         self.out.flush()
+
+    def _note(self, key: str, path: Path) -> None:
+        self.out.write(plain_text(self.conversation.msg(key, path=path)) + "\n")
 
     def _schedule(self, outcome: Outcome) -> None:
         for prefix in outcome.cancel_timers:
@@ -97,10 +101,7 @@ def run_console(settings: Settings, stdin: TextIO = sys.stdin, out: TextIO = sys
     services = build_services(settings.db_path, settings.content_dir, files_dir=settings.files_dir)
     chat = ConsoleChat(services, out)
     interactive = stdin.isatty()
-    out.write(
-        "Backchain console chat. Type a question, a /command, or a button's number. "
-        "Type quit to leave.\n\n"
-    )
+    out.write(plain_text(services.content.messages("console_intro")) + "\n\n")
     try:
         if _is_new(services):
             chat.feed(Incoming.text_message(LOCAL_USER, LOCAL_USER, "/start"))

@@ -26,7 +26,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.errors import ContentError
-from bot.textnorm import singular, tokenize
+from bot.textnorm import singular, tokenize, verb_bases
 from bot.topics import GROUPS, Topic
 from bot.yamlfile import read_yaml_mapping
 
@@ -38,6 +38,8 @@ _WORD_CACHE = 50_000
 # How sure a typo correction is, by the length of the word typed.
 _TYPO_CONFIDENCE = ((6, 0.9), (4, 0.75), (3, 0.65))
 _SURE_TYPO = 0.9
+# A pain word this many words from a body area is about that area.
+_PAIN_REACH = 4
 # Below this a phrase rests on a guessed short word and must not name a topic on its own.
 _SURE = 0.8
 # A topic that no phrase names: a phrase with this topic only hides an everyday expression.
@@ -284,7 +286,7 @@ class WordReader:
 
     def _exact(self, token: str) -> str | None:
         token = self._vocab.spellings.get(token, token)
-        for form in (token, singular(token)):
+        for form in (token, singular(token), *verb_bases(token)):
             if form in self._known:
                 return self._known[form]
         return None
@@ -395,8 +397,35 @@ def _topic_phrases(topic: Topic, vocab: Vocabulary) -> Iterable[str]:
     yield from vocab.synonyms.get(topic.id, ())
 
 
-def _canonical(token: str, vocab: Vocabulary) -> str:
-    return singular(vocab.spellings.get(token, token))
+def _canonical(token: str, vocab: Vocabulary, plain_forms: dict[str, str]) -> str:
+    word = singular(vocab.spellings.get(token, token))
+    return plain_forms.get(word, word)
+
+
+def _plain_forms(topics: dict[str, Topic], vocab: Vocabulary) -> dict[str, str]:
+    """'rolled' -> 'roll' wherever the content also uses the plain form, so either matches."""
+    seen = {singular(vocab.spellings.get(t, t)) for text in _all_texts(topics, vocab)
+            for t in tokenize(text)}
+    seen |= _cue_words(vocab)
+    forms = {}
+    for word in seen:
+        base = next((b for b in verb_bases(word) if b in seen), None)
+        if base is not None:
+            forms[word] = base
+    return forms
+
+
+def _all_texts(topics: dict[str, Topic], vocab: Vocabulary) -> list[str]:
+    texts = [text for topic in topics.values() for text in _topic_phrases(topic, vocab)]
+    texts += [text for sets in vocab.word_sets.values() for text in sets]
+    return texts
+
+
+def _cue_words(vocab: Vocabulary) -> set[str]:
+    cues = set(vocab.context_words | vocab.pain_words) | set(vocab.weak_words)
+    for run in vocab.link_phrases + vocab.link_alone_phrases:
+        cues |= {w for w in run if w not in vocab.stop_words}
+    return cues
 
 
 @dataclass
@@ -425,48 +454,49 @@ class PhraseIndex:
             self.starts.add(key[0])
 
 
-def _make_phrase(topic: str, text: str, vocab: Vocabulary) -> Phrase | None:
+def _make_phrase(topic: str, text: str, vocab: Vocabulary,
+                 plain_forms: dict[str, str]) -> Phrase | None:
     tokens = tokenize(text)
     if not tokens:
         return None
-    words = tuple(_canonical(t, vocab) for t in tokens)
+    words = tuple(_canonical(t, vocab, plain_forms) for t in tokens)
     content = tuple(w for t, w in zip(tokens, words, strict=True) if t not in vocab.stop_words)
     strength = min(1.0, sum(vocab.weak_words.get(w, 1.0) for w in content)) if content else 0.5
     return Phrase(topic, words, content, strength)
 
 
-def _build_index(topics: dict[str, Topic], vocab: Vocabulary) -> PhraseIndex:
+def _build_index(topics: dict[str, Topic], vocab: Vocabulary,
+                 plain_forms: dict[str, str]) -> PhraseIndex:
     index = PhraseIndex()
     for topic in topics.values():
         for text in _topic_phrases(topic, vocab):
-            phrase = _make_phrase(topic.id, text, vocab)
+            phrase = _make_phrase(topic.id, text, vocab, plain_forms)
             if phrase is not None:
                 index.add(phrase)
         for text in vocab.word_sets.get(topic.id, ()):
-            phrase = _make_phrase(topic.id, text, vocab)
+            phrase = _make_phrase(topic.id, text, vocab, plain_forms)
             if phrase is not None and phrase.content:
                 index.word_sets.append(phrase)
     for text in vocab.not_topics:
-        phrase = _make_phrase(NO_TOPIC, text, vocab)
+        phrase = _make_phrase(NO_TOPIC, text, vocab, plain_forms)
         if phrase is not None:
             index.add(phrase)
     return index
 
 
-def _known_words(topics: dict[str, Topic], vocab: Vocabulary) -> dict[str, str]:
+def _known_words(topics: dict[str, Topic], vocab: Vocabulary,
+                 plain_forms: dict[str, str]) -> dict[str, str]:
+    """Every spelling the content uses (and its plain form) -> the word the index uses."""
     known: dict[str, str] = {}
-    texts = [text for topic in topics.values() for text in _topic_phrases(topic, vocab)]
-    texts += [text for sets in vocab.word_sets.values() for text in sets]
-    for text in texts:
+    for text in _all_texts(topics, vocab):
         for token in tokenize(text):
             if token not in vocab.stop_words:
-                known.setdefault(token, _canonical(token, vocab))
-                known.setdefault(_canonical(token, vocab), _canonical(token, vocab))
-    cues = vocab.context_words | vocab.pain_words | set(vocab.weak_words)
-    for run in vocab.link_phrases + vocab.link_alone_phrases:
-        cues |= {w for w in run if w not in vocab.stop_words}
-    for word in cues:
-        known.setdefault(word, word)
+                word = _canonical(token, vocab, plain_forms)
+                known.setdefault(token, word)
+                known.setdefault(singular(vocab.spellings.get(token, token)), word)
+                known.setdefault(word, word)
+    for word in _cue_words(vocab):
+        known.setdefault(word, plain_forms.get(word, word))
     return known
 
 
@@ -489,8 +519,10 @@ class Matcher:
         """Load the vocabulary and precompute the phrase index and the known words."""
         vocab = load_vocabulary(vocabulary_path)
         _check_topic_ids(vocab, topics, str(vocabulary_path))
-        index = _build_index(topics, vocab)
-        return cls(topics, vocab, index, WordReader(_known_words(topics, vocab), vocab))
+        plain_forms = _plain_forms(topics, vocab)
+        index = _build_index(topics, vocab, plain_forms)
+        reader = WordReader(_known_words(topics, vocab, plain_forms), vocab)
+        return cls(topics, vocab, index, reader)
 
     def match(self, text: str) -> MatchResult:
         """The best topic for `text`, its runner-ups, and whether to ask or to give up."""
@@ -536,7 +568,7 @@ class Matcher:
         0.0 when it is not; the off-topic factor when it is plainly about something else."""
         covered = set().union(*(h.positions for h in hits)) if hits else set()
         uncovered = [w for i, w in enumerate(words) if not w.stop and i not in covered]
-        if any(w.text in self._cues for w in words if not w.stop and w.confidence == 1.0):
+        if any(w.text in self._cues for w in uncovered if w.confidence == 1.0):
             return 1.0
         if any(w.text in self._vocab.off_topic_words for w in uncovered):
             return self._vocab.scoring.off_topic_factor
@@ -544,6 +576,7 @@ class Matcher:
         # One clear body word, or several faint ones together ("the footballer ... my calves").
         if sum(max(p.strength for p in h.phrases) for h in sure) >= 1.0:
             return 1.0
+        # Nothing but the faint word itself: "block", "the footballer".
         return 1.0 if sure and len(sure) == len(hits) and all(w.known for w in uncovered) else 0.0
 
     def _score(self, words: list[Word], hits: list[PhraseHit]) -> dict[str, float]:
@@ -571,19 +604,26 @@ class Matcher:
             + scoring.per_extra_phrase * min(count[topic] - 1, 2)
             for topic, points in best.items()
         }
-        self._apply_symptoms(words, scores)
+        self._apply_symptoms(words, hits, scores)
         self._apply_links(words, scores)
         return scores
 
-    def _apply_symptoms(self, words: list[Word], scores: dict[str, float]) -> None:
+    def _apply_symptoms(self, words: list[Word], hits: list[PhraseHit],
+                        scores: dict[str, float]) -> None:
+        """A pain word next to a body area ("my knee really hurts") means its symptom topic."""
         vocab = self._vocab
-        if not any(w.text in vocab.pain_words for w in words if not w.stop):
+        pains = [i for i, w in enumerate(words) if not w.stop and w.text in vocab.pain_words]
+        if not pains:
             return
         bonus = vocab.scoring.symptom_bonus
-        for area, symptom in vocab.symptom_topics.items():
-            if area in scores:
-                scores[symptom] = max(scores.get(symptom, 0.0), scores[area] + bonus)
-                scores[area] -= bonus
+        for hit in hits:
+            for phrase in hit.phrases:
+                symptom = vocab.symptom_topics.get(phrase.topic)
+                near = any(abs(i - p) <= _PAIN_REACH for i in pains for p in hit.positions)
+                if symptom is not None and near and phrase.topic in scores:
+                    area = phrase.topic
+                    scores[symptom] = max(scores.get(symptom, 0.0), scores[area] + bonus)
+                    scores[area] -= bonus
 
     def _apply_links(self, words: list[Word], scores: dict[str, float]) -> None:
         vocab = self._vocab
@@ -595,7 +635,9 @@ class Matcher:
         areas = {t for t in scores if self._groups[t] == "anatomy"}
         symptom_of = {vocab.symptom_topics.get(t) for t in areas}
         areas |= {t for t in scores if self._groups[t] == "symptoms" and t not in symptom_of}
-        if len(areas) >= (1 if alone else 2):
+        # The chain's own alias ("what is causing my back pain") already names one end.
+        named = alone or vocab.link_topic in scores
+        if len(areas) >= (1 if named else 2):
             raised = max(scores[t] for t in areas) + vocab.scoring.link_bonus
             scores[vocab.link_topic] = max(scores.get(vocab.link_topic, 0.0), raised)
 

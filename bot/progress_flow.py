@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from bot.progress import export_csv, progress_summary, render_pain_chart
@@ -70,10 +71,28 @@ def progress(services: Services, user: User) -> Outcome:
 
 
 def export(services: Services, user: User) -> Outcome:
-    path = export_csv(
-        services.sessions,
-        user.id,
-        _user_file(services, user, "backchain-export.csv"),
-        user_zone(user),
+    """Two CSV files: sessions with their steps, and the questions asked with red-flag events."""
+    zone = user_zone(user)
+    sessions = export_csv(
+        services.sessions, user.id, _user_file(services, user, "backchain-sessions.csv"), zone
     )
-    return Outcome().say(Reply(services.content.messages("export_ready"), document=path))
+    questions = _user_file(services, user, "backchain-questions.csv")
+    with questions.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["asked_at", "question", "topic", "score", "red_flag_level"])
+        for row in services.questions.for_user(user.id):
+            writer.writerow(
+                [
+                    row["asked_at"],
+                    row["text"],
+                    row["topic"] or "",
+                    row["score"],
+                    row["red_flag_level"] or "",
+                ]
+            )
+    msg = services.content.messages
+    return (
+        Outcome()
+        .say(Reply(msg("export_ready"), document=sessions))
+        .say(Reply(msg("export_questions"), document=questions))
+    )

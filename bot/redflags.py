@@ -29,8 +29,12 @@ NEGATION_LOOKBACK = 120
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'"})
 # Sentence and clause punctuation becomes a "|" token that no phrase may cross; a decimal point
 # between digits ("38.5") stays.
-_CLAUSE_BREAK = re.compile(r"[!?;:,()\[\]{}\"\n\r\t\u2026]|\.(?!\d)|(?<!\d)\.")
+# (Every alternative starts with a character so the regex engine can skip ahead quickly.)
+_CLAUSE_BREAK = re.compile(r"[!?;:,()\[\]{}\"\n\r\t\u2026]|\.(?!\d)|\.(?<!\d\.)")
 _NOT_KEPT = re.compile(r"[^a-z0-9'.| ]+")
+_COMBINING_MARK = re.compile(r"[\u0300-\u036f]+")
+# Quotes around a word go; the apostrophe inside "don't" stays.
+_EDGE_APOSTROPHE = re.compile(r"'+(?![a-z0-9])|'(?<![a-z0-9]')'*")
 _REPEATED_BREAK = re.compile(r"\|(?: \|)+")
 _TERM_GAP = re.compile(r"\s*(?:\.\.\.|\u2026)\s*")
 _TERM_REFERENCE = re.compile(r"\{([a-z][a-z0-9-]*)\}")
@@ -65,13 +69,15 @@ def normalize(text: str) -> str:
 
     Accents are folded, curly apostrophes become "'", emoji and other symbols vanish.
     """
-    text = unicodedata.normalize("NFKD", text[:MAX_SCREENED_CHARS])
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.casefold().translate(_APOSTROPHES)
-    text = _CLAUSE_BREAK.sub(" | ", text)
+    text = text[:MAX_SCREENED_CHARS]
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+        text = _COMBINING_MARK.sub("", text).casefold()
+    text = _CLAUSE_BREAK.sub(" | ", text.lower())
     text = _NOT_KEPT.sub(" ", text)
-    words = [word.strip("'") for word in text.split()]
-    return _REPEATED_BREAK.sub("|", " ".join(word for word in words if word))
+    if "'" in text:
+        text = _EDGE_APOSTROPHE.sub("", text)
+    return _REPEATED_BREAK.sub("|", " ".join(text.split()))
 
 
 class _Negation:
@@ -160,11 +166,17 @@ class _Message:
 @dataclass(frozen=True)
 class _Concept:
     pattern: re.Pattern[str]
-    # The first KEY_LENGTH letters of every word a match can start with; None when unknown.
-    keys: frozenset[str] | None
+    # Alternatives of word-key sets that must all meet the message's keys for a match to be
+    # possible ("{numbness} ... {saddle-area}" needs a numbness word and a saddle word);
+    # None when unknown.
+    requirements: tuple[tuple[frozenset[str], ...], ...] | None
 
     def could_match(self, message_keys: set[str]) -> bool:
-        return self.keys is None or not self.keys.isdisjoint(message_keys)
+        if self.requirements is None:
+            return True
+        return any(
+            all(not keys.isdisjoint(message_keys) for keys in needs) for needs in self.requirements
+        )
 
 
 # --- word keys: a cheap test that lets most concepts skip their regex -----------------------
@@ -274,6 +286,8 @@ class _ConceptCompiler:
         self._raw = raw
         self._file = file
         self._expanded: dict[str, str] = {}
+        # Per concept: each term's regex fragment and the concepts it refers to.
+        self._terms: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
 
     def expand(self, name: str, trail: tuple[str, ...] = ()) -> str:
         if name in self._expanded:
@@ -281,15 +295,17 @@ class _ConceptCompiler:
         if name in trail:
             cycle = " -> ".join((*trail, name))
             raise ContentError(self._file, f"refers to itself ({cycle})", trail[0], "concepts")
-        parts = []
+        terms = []
         for term in self._raw[name]:
+            regex = _term_to_regex(term)
             fragment = _TERM_REFERENCE.sub(
                 lambda ref, term=term: self._reference(ref.group(1), name, term, (*trail, name)),
-                _term_to_regex(term),
+                regex,
             )
             _check_regex(fragment, term, self._file, name)
-            parts.append(fragment)
-        self._expanded[name] = _whole_words(parts)
+            terms.append((fragment, tuple(_TERM_REFERENCE.findall(regex))))
+        self._terms[name] = terms
+        self._expanded[name] = _whole_words(fragment for fragment, _ in terms)
         return self._expanded[name]
 
     def _reference(self, target: str, name: str, term: str, trail: tuple[str, ...]) -> str:
@@ -303,8 +319,24 @@ class _ConceptCompiler:
         compiled = {}
         for name in self._raw:
             pattern = self.expand(name)
-            compiled[name] = _Concept(re.compile(pattern), word_keys(pattern))
+            compiled[name] = _Concept(re.compile(pattern), self._requirements(name))
         return compiled
+
+    def _requirements(self, name: str) -> tuple[tuple[frozenset[str], ...], ...] | None:
+        single_words: set[str] = set()
+        combinations: set[tuple[frozenset[str], ...]] = set()
+        for fragment, references in self._terms[name]:
+            needs = [word_keys(fragment)] + [word_keys(self._expanded[r]) for r in references]
+            known = tuple(sorted({keys for keys in needs if keys is not None}, key=sorted))
+            if not known:
+                return None
+            if len(known) == 1:
+                single_words |= known[0]
+            else:
+                combinations.add(known)
+        if single_words:
+            combinations.add((frozenset(single_words),))
+        return tuple(sorted(combinations, key=len))
 
 
 def _check_regex(fragment: str, term: str, file: str, entry: str | None) -> None:

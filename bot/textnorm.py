@@ -59,3 +59,19 @@ def singular(word: str) -> str:
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     return word[:-1]
+
+
+def verb_bases(word: str) -> list[str]:
+    """Possible plain forms of an '-ing' or '-ed' word, most likely first.
+
+    'rolled' -> ['roll', 'rolle'], 'aching' -> ['ach', 'ache'], 'sitting' -> [.., 'sit'].
+    The caller keeps the first one it knows, so no dictionary is needed here.
+    """
+    for suffix in ("ing", "ed"):
+        stem = word[: -len(suffix)]
+        if word.endswith(suffix) and len(stem) >= 3:
+            bases = [stem, stem + "e"]
+            if stem[-1] == stem[-2]:
+                bases.append(stem[:-1])
+            return bases
+    return []

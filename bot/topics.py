@@ -12,13 +12,9 @@ from bot.yamlfile import optional_str_list, read_yaml_mapping, require_str
 
 TOPIC_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 BODY_WORDS = (60, 250)
-# Browsing order in /topics; a file may only use one of these groups.
-GROUPS: dict[str, str] = {
-    "concepts": "Concepts",
-    "anatomy": "Body areas",
-    "symptoms": "Symptoms",
-    "kits": "Kits and tools",
-}
+# Browsing order in /topics; a file may only use one of these groups. Their labels are
+# messages ("group_<id>") so that a translation stays a data change.
+GROUPS: tuple[str, ...] = ("concepts", "anatomy", "symptoms", "kits")
 
 
 @dataclass(frozen=True)

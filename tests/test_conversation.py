@@ -341,12 +341,14 @@ def test_progress_chart_and_export(alice: Chat, bob: Chat, clock: Clock) -> None
     assert "2 of 3" in reply.text  # two sessions against the release phase's weekly target
     bob.onboard("Hip & Lower Back Kit")
     finish_session(bob, "2", "1")
-    export = only(alice.say("/export"))
-    assert export.document is not None
-    csv_text = Path(export.document).read_text()
+    alice.say("what is the psoas")
+    sessions, questions = alice.say("/export").replies
+    csv_text = Path(sessions.document).read_text()
     assert csv_text.count("\n") > 2
-    bob_export = Path(only(bob.say("/export")).document).read_text()
-    assert bob_export != csv_text
+    assert "what is the psoas" in Path(questions.document).read_text()
+    bob_sessions, bob_questions = bob.say("/export").replies
+    assert Path(bob_sessions.document).read_text() != csv_text
+    assert "psoas" not in Path(bob_questions.document).read_text()
 
 
 def test_reminder_time_typed_and_timezone(alice: Chat, services: Services) -> None:

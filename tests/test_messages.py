@@ -1,0 +1,76 @@
+"""Every message the code asks for exists in content/messages.yaml, and none is left unused."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.content import Content
+from bot.conversation import COMMANDS
+from bot.errors import ContentError
+from bot.messages import load_messages
+from bot.onboarding import FOCUS_AREAS
+from bot.progress_flow import TREND_KEYS
+from bot.topics import GROUPS
+
+BOT = Path(__file__).resolve().parent.parent / "bot"
+LITERAL_KEY = re.compile(r"""(?:msg|messages|_note)\(\s*["']([a-z0-9_\-]+)["']""")
+
+
+def literal_keys() -> set[str]:
+    keys: set[str] = set()
+    for path in BOT.glob("*.py"):
+        keys.update(LITERAL_KEY.findall(path.read_text(encoding="utf-8")))
+    return keys
+
+
+def dynamic_keys() -> set[str]:
+    return (
+        {f"cmd_{name}" for name in COMMANDS}
+        | {f"focus_{area}" for area in FOCUS_AREAS}
+        | {f"group_{group}" for group in GROUPS}
+        | {f"red_flag_heading_{level}" for level in ("emergency", "urgent")}
+        | {f"pain_{when}_question" for when in ("before", "after")}
+        | set(TREND_KEYS.values())
+        | {"step_time_sides", "step_time_both"}
+    )
+
+
+def test_every_key_the_code_uses_exists(content: Content) -> None:
+    used = literal_keys() | dynamic_keys()
+    assert len(used) > 60
+    missing = sorted(k for k in used if k not in content.messages)
+    assert missing == []
+
+
+def test_no_message_is_unused(content: Content) -> None:
+    used = literal_keys() | dynamic_keys()
+    assert sorted(k for k in content.messages.keys() if k not in used) == []
+
+
+def test_values_are_html_escaped(content: Content) -> None:
+    text = content.messages("reminders_on", time="<b>", zone="A&B")
+    assert "&lt;b&gt;" in text and "A&amp;B" in text
+
+
+def test_missing_key_names_the_file(content: Content) -> None:
+    with pytest.raises(ContentError, match="messages.yaml: entry 'no-such-key'"):
+        content.messages("no-such-key")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("greeting: ''\n", "non-empty"),
+        ("greeting: 'Hi {name'\n", "placeholder"),
+        ("- a list\n", "mapping"),
+        ("greeting: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_broken_messages_file(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "messages.yaml"
+    path.write_text(text)
+    with pytest.raises(ContentError, match=problem):
+        load_messages(path)
