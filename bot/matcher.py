@@ -585,7 +585,8 @@ class Matcher:
         best: dict[str, float] = {}
         strength: dict[str, float] = defaultdict(float)
         count: dict[str, int] = defaultdict(int)
-        for hit in hits:
+        # Topics enter in the order they are mentioned: on a tie the first one named wins.
+        for hit in sorted(hits, key=lambda h: min(h.positions)):
             for phrase in hit.phrases:
                 if phrase.topic == NO_TOPIC:
                     continue
@@ -643,7 +644,7 @@ class Matcher:
 
     def _result(self, scores: dict[str, float]) -> MatchResult:
         scoring = self._vocab.scoring
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        ranked = sorted(scores.items(), key=lambda item: -item[1])
         candidates = tuple(
             Candidate(topic, round(min(score, 100.0), 1))
             for topic, score in ranked[:5]

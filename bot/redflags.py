@@ -166,33 +166,84 @@ class _Message:
 @dataclass(frozen=True)
 class _Concept:
     pattern: re.Pattern[str]
-    # Alternatives of word-key sets that must all meet the message's keys for a match to be
-    # possible ("{numbness} ... {saddle-area}" needs a numbness word and a saddle word);
-    # None when unknown.
-    requirements: tuple[tuple[frozenset[str], ...], ...] | None
+    # Every match contains a word starting with one of these keys; None when unknown.
+    keys: frozenset[str] | None
 
     def could_match(self, message_keys: set[str]) -> bool:
-        if self.requirements is None:
-            return True
-        return any(
-            all(not keys.isdisjoint(message_keys) for keys in needs) for needs in self.requirements
-        )
+        return self.keys is None or not self.keys.isdisjoint(message_keys)
 
 
 # --- word keys: a cheap test that lets most concepts skip their regex -----------------------
 
 KEY_LENGTH = 3
+# Keys of everyday words: a poor choice when a term offers a rarer word to look for.
+_COMMON_KEYS = frozenset(
+    "a an and are as at be bee but can cou do doe don eve fee for get got had has hav her his i "
+    "i'm if im in is it its jus lik me my no not of on or out so som tha the thi to up was whe "
+    "wit wou you".split()
+)
 _SMALL_CHARACTER_SET = 12
 _Start = tuple[str, bool]  # (literal start of a match, whether the word ends right after it)
 
 
 def word_keys(pattern: str) -> frozenset[str] | None:
-    """The KEY_LENGTH-letter starts of the words a match of `pattern` can begin with.
+    """Keys (first KEY_LENGTH letters) of one word that every match of `pattern` contains.
 
-    None when a match could start with a word that is not known in advance (for example a
-    pattern that starts with `\\w+`); such a concept always runs its regex.
+    Of the words a match must contain, the least common one is chosen ("fall" in
+    "(a|the|my) fall"). None when no such word is known in advance.
     """
-    starts = _starts(list(_parser.parse(pattern)), "", 0)
+    candidates = _mandatory_word_keys(list(_parser.parse(pattern)))
+    return min(candidates, key=_commonness) if candidates else None
+
+
+def _concept_keys(fragments: list[str]) -> frozenset[str] | None:
+    keys: set[str] = set()
+    for fragment in fragments:
+        term_keys = word_keys(fragment)
+        if term_keys is None:
+            return None
+        keys |= term_keys
+    return frozenset(keys)
+
+
+def _commonness(keys: frozenset[str]) -> tuple[int, int]:
+    short = sum(1 for key in keys if len(key) < KEY_LENGTH)
+    return (len(keys & _COMMON_KEYS) + short, len(keys))
+
+
+def _mandatory_word_keys(ops: list[Any]) -> list[frozenset[str]]:
+    """Key sets of the words that start at a known place in the top-level sequence `ops`."""
+    found = []
+    at_word_start = True
+    index = 0
+    while index < len(ops):
+        op, arg = ops[index]
+        if op is _constants.SUBPATTERN:
+            # A plain group: its items stand in the sequence itself.
+            ops = ops[:index] + list(arg[-1]) + ops[index + 1 :]
+            continue
+        index += 1
+        if op in (_constants.AT, _constants.ASSERT, _constants.ASSERT_NOT):
+            continue
+        if at_word_start:
+            keys = _keys_of_starts(_starts(ops[index - 1 :], "", 0))
+            if keys is not None:
+                found.append(keys)
+        if op is _constants.LITERAL:
+            at_word_start = arg == ord(" ")
+        elif op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT):
+            at_word_start = at_word_start and _ends_with_space(arg[2])
+        else:
+            at_word_start = False
+    return found
+
+
+def _ends_with_space(ops: Any) -> bool:
+    items = list(ops)
+    return bool(items) and items[-1] == (_constants.LITERAL, ord(" "))
+
+
+def _keys_of_starts(starts: set[_Start] | None) -> frozenset[str] | None:
     if starts is None:
         return None
     keys: set[str] = set()
@@ -286,8 +337,7 @@ class _ConceptCompiler:
         self._raw = raw
         self._file = file
         self._expanded: dict[str, str] = {}
-        # Per concept: each term's regex fragment and the concepts it refers to.
-        self._terms: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        self._fragments: dict[str, list[str]] = {}
 
     def expand(self, name: str, trail: tuple[str, ...] = ()) -> str:
         if name in self._expanded:
@@ -295,17 +345,16 @@ class _ConceptCompiler:
         if name in trail:
             cycle = " -> ".join((*trail, name))
             raise ContentError(self._file, f"refers to itself ({cycle})", trail[0], "concepts")
-        terms = []
+        fragments = []
         for term in self._raw[name]:
-            regex = _term_to_regex(term)
             fragment = _TERM_REFERENCE.sub(
                 lambda ref, term=term: self._reference(ref.group(1), name, term, (*trail, name)),
-                regex,
+                _term_to_regex(term),
             )
             _check_regex(fragment, term, self._file, name)
-            terms.append((fragment, tuple(_TERM_REFERENCE.findall(regex))))
-        self._terms[name] = terms
-        self._expanded[name] = _whole_words(fragment for fragment, _ in terms)
+            fragments.append(fragment)
+        self._fragments[name] = fragments
+        self._expanded[name] = _whole_words(fragments)
         return self._expanded[name]
 
     def _reference(self, target: str, name: str, term: str, trail: tuple[str, ...]) -> str:
@@ -319,24 +368,8 @@ class _ConceptCompiler:
         compiled = {}
         for name in self._raw:
             pattern = self.expand(name)
-            compiled[name] = _Concept(re.compile(pattern), self._requirements(name))
+            compiled[name] = _Concept(re.compile(pattern), _concept_keys(self._fragments[name]))
         return compiled
-
-    def _requirements(self, name: str) -> tuple[tuple[frozenset[str], ...], ...] | None:
-        single_words: set[str] = set()
-        combinations: set[tuple[frozenset[str], ...]] = set()
-        for fragment, references in self._terms[name]:
-            needs = [word_keys(fragment)] + [word_keys(self._expanded[r]) for r in references]
-            known = tuple(sorted({keys for keys in needs if keys is not None}, key=sorted))
-            if not known:
-                return None
-            if len(known) == 1:
-                single_words |= known[0]
-            else:
-                combinations.add(known)
-        if single_words:
-            combinations.add((frozenset(single_words),))
-        return tuple(sorted(combinations, key=len))
 
 
 def _check_regex(fragment: str, term: str, file: str, entry: str | None) -> None:

@@ -118,6 +118,9 @@ def _start_new(services: Services, user: User) -> Outcome:
     if status.advanced:
         lines.insert(0, msg("phase_advanced", phase=phase.title))
         lines.append(phase.description.strip())
+    today = services.clock().astimezone(user_zone(user)).date()
+    if status.next_due is not None and today < status.next_due:
+        lines.append(msg("rest_day_note", when=status.next_due.strftime("%A")))
     if status.dose_lowered:
         lines.append(msg("dose_lowered"))
     if plan.note:

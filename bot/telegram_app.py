@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+from urllib.parse import urlparse
 
 from telegram import (
     BotCommand,
@@ -229,7 +230,7 @@ def run_telegram(settings: Settings) -> int:
         application.run_webhook(
             listen=settings.listen,
             port=settings.port,
-            url_path="telegram",
+            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
             webhook_url=settings.webhook_url,
             secret_token=secret,
             allowed_updates=Update.ALL_TYPES,

@@ -381,3 +381,16 @@ def test_red_flag_beats_a_pending_prompt(alice: Chat) -> None:
 def test_huge_message_is_handled(alice: Chat) -> None:
     reply = only(alice.say("my piriformis hurts " * 20000))
     assert "Piriformis" in reply.text
+
+
+def test_session_on_a_rest_day_says_so_but_still_starts(alice: Chat, clock: Clock) -> None:
+    alice.onboard("Hip & Lower Back Kit")
+    finish_session(alice, "4", "3")
+    clock.advance(hours=3)
+    alice.say("/session")
+    assert "planned for" in alice.texts()
+    assert "how much pain" in alice.texts().lower()
+    clock.advance(days=2)
+    alice.say("/session")
+    alice.press("Start over")
+    assert "planned for" not in alice.texts()
