@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from re import _constants, _parser  # the standard parser, to read a pattern's first letters
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,13 @@ from typing import Any
 
 from bot.errors import ContentError
 from bot.yamlfile import optional_str_list, read_yaml_mapping, require_str
+
+# The standard parser reads a pattern's first letters for the quick word check. It is private,
+# so when a Python release changes it the check is skipped and every pattern simply runs.
+try:
+    from re import _constants, _parser
+except ImportError:  # pragma: no cover - depends on the Python release
+    _parser = None  # type: ignore[assignment]
 
 # Most severe first: the first level with a matching rule wins.
 LEVELS: tuple[str, ...] = ("emergency", "urgent")
@@ -39,6 +45,7 @@ _REPEATED_BREAK = re.compile(r"\|(?: \|)+")
 _TERM_GAP = re.compile(r"\s*(?:\.\.\.|\u2026)\s*")
 _TERM_REFERENCE = re.compile(r"\{([a-z][a-z0-9-]*)\}")
 _TERM_APOSTROPHE = re.compile(r"'(?!\?)")
+_UPPER_CASE_OUTSIDE_ESCAPES = re.compile(r"\\.|[A-Z]+")
 # A term matches whole words only; the apostrophe counts as part of a word ("don't").
 _WORD_START = r"(?<![\w'])"
 _WORD_END = r"(?![\w'])"
@@ -120,14 +127,14 @@ class RedFlagScreen:
 
     def screen(self, text: str) -> RedFlag | None:
         """The most severe red flag in `text`, or None."""
-        message = _Message(self.prepare(text), self._not_symptoms)
+        message = _Message(self._prepare(text), self._not_symptoms)
         for rule in self._rules:
             for alternative in rule.alternatives:
                 if all(self._present(name, message) for name in alternative):
                     return RedFlag(rule.level, rule.id, rule.label, self._advice[rule.level])
         return None
 
-    def prepare(self, text: str) -> str:
+    def _prepare(self, text: str) -> str:
         """The normalised text with single typing slips in key words corrected."""
         typos = self._typos
         return " ".join([typos.get(word, word) for word in normalize(text).split(" ")])
@@ -178,28 +185,37 @@ class _Concept:
 KEY_LENGTH = 3
 # Keys of everyday words: a poor choice when a term offers a rarer word to look for.
 _COMMON_KEYS = frozenset(
-    "a an and are as at be bee but can cou do doe don eve fee for get got had has hav her his i "
-    "i'm if im in is it its jus lik me my no not of on or out so som tha the thi to up was whe "
-    "wit wou you".split()
-)
+    {
+        "a", "an", "and", "are", "as", "at", "be", "bee", "but", "can", "cou", "do", "doe",
+        "don", "eve", "fee", "for", "get", "got", "had", "has", "hav", "her", "his", "i", "i'm",
+        "if", "im", "in", "is", "it", "its", "jus", "lik", "me", "my", "no", "not", "of", "on",
+        "or", "out", "so", "som", "tha", "the", "thi", "to", "up", "was", "whe", "wit", "wou",
+        "you",
+    }
+)  # fmt: skip
 _SMALL_CHARACTER_SET = 12
 _Start = tuple[str, bool]  # (literal start of a match, whether the word ends right after it)
 
 
-def word_keys(pattern: str) -> frozenset[str] | None:
+def _word_keys(pattern: str) -> frozenset[str] | None:
     """Keys (first KEY_LENGTH letters) of one word that every match of `pattern` contains.
 
     Of the words a match must contain, the least common one is chosen ("fall" in
     "(a|the|my) fall"). None when no such word is known in advance.
     """
-    candidates = _mandatory_word_keys(list(_parser.parse(pattern)))
+    if _parser is None:
+        return None
+    try:
+        candidates = _mandatory_word_keys(list(_parser.parse(pattern)))
+    except Exception:  # an unfamiliar parser shape: no shortcut, the pattern always runs
+        return None
     return min(candidates, key=_commonness) if candidates else None
 
 
 def _concept_keys(fragments: list[str]) -> frozenset[str] | None:
     keys: set[str] = set()
     for fragment in fragments:
-        term_keys = word_keys(fragment)
+        term_keys = _word_keys(fragment)
         if term_keys is None:
             return None
         keys |= term_keys
@@ -321,9 +337,15 @@ def _union(parts: Iterable[set[_Start] | None]) -> set[_Start] | None:
 
 def _term_to_regex(term: str) -> str:
     """A therapist's term ("can't ... pee") as a regex fragment over normalised text."""
-    term = " ".join(term.lower().split())
+    term = _UPPER_CASE_OUTSIDE_ESCAPES.sub(_lower_letter, " ".join(term.split()))
     term = _TERM_GAP.sub(lambda _: _GAP, term)
     return _TERM_APOSTROPHE.sub("'?", term)
+
+
+def _lower_letter(match: re.Match[str]) -> str:
+    # "\W" and "\w" mean different things: only plain letters are folded.
+    text = match.group()
+    return text if text.startswith("\\") else text.lower()
 
 
 def _whole_words(alternatives: Iterable[str]) -> str:
@@ -376,8 +398,12 @@ def _check_regex(fragment: str, term: str, file: str, entry: str | None) -> None
     try:
         re.compile(fragment)
     except re.error as exc:
-        raise ContentError(file, f"term '{term}' is not a valid pattern ({exc})", entry,
-                           "concepts" if entry else None) from exc
+        raise ContentError(
+            file,
+            f"term '{term}' is not a valid pattern ({exc})",
+            entry,
+            "concepts" if entry else None,
+        ) from exc
 
 
 def _parse_levels(data: dict[str, Any], file: str) -> dict[str, str]:
@@ -403,19 +429,20 @@ def _parse_concepts(data: dict[str, Any], file: str) -> dict[str, list[str]]:
     if not isinstance(concepts, dict) or not concepts:
         raise ContentError(file, "must map concept names to lists of terms", None, "concepts")
     parsed: dict[str, list[str]] = {}
-    for name, terms in concepts.items():
+    for name in concepts:
         if not isinstance(name, str) or not CONCEPT_NAME.match(name):
-            raise ContentError(file, "concept names are lower-case words joined by '-'",
-                               str(name), "concepts")
+            raise ContentError(
+                file, "concept names are lower-case words joined by '-'", str(name), "concepts"
+            )
         parsed[name] = optional_str_list(concepts, name, file, name)
         if not parsed[name]:
             raise ContentError(file, "needs at least one term", name, "concepts")
     return parsed
 
 
-def _parse_alternative(line: str, rule_id: str, concepts: dict[str, Any], file: str) -> tuple[
-    str, ...
-]:
+def _parse_alternative(
+    line: str, rule_id: str, concepts: dict[str, Any], file: str
+) -> tuple[str, ...]:
     names = tuple(part.strip() for part in line.split("+"))
     for name in names:
         if name not in concepts:
@@ -466,8 +493,9 @@ def _phrase_list(data: dict[str, Any], key: str, file: str, entry: str | None) -
         try:
             re.compile(fragment)
         except re.error as exc:
-            raise ContentError(file, f"'{term}' is not a valid pattern ({exc})", entry,
-                               key) from exc
+            raise ContentError(
+                file, f"'{term}' is not a valid pattern ({exc})", entry, key
+            ) from exc
         fragments.append(fragment)
     return "|".join(fragments)
 
@@ -482,13 +510,9 @@ def _parse_negation(data: dict[str, Any], file: str) -> _Negation:
     after_fillers = _phrase_list(raw, "after_fillers", file, "negation") or "(?!)"
     # "no fever" / "I don't have any numbness" / "no numbness or weakness": the cue, then only
     # filler words (or "X or") up to the symptom.
-    before_pattern = (
-        rf"(?:^| )(?:{before})(?: (?:{fillers}|[^ |]+ (?:or|nor)))*$"
-    )
+    before_pattern = rf"(?:^| )(?:{before})(?: (?:{fillers}|[^ |]+ (?:or|nor)))*$"
     # "bladder is fine" / "bladder and bowels are fine", never "is not fine".
-    after_pattern = (
-        rf"(?: (?:and|or) [^ |]+)?(?: (?:{after_fillers}))* (?:{after}){_WORD_END}"
-    )
+    after_pattern = rf"(?: (?:and|or) [^ |]+)?(?: (?:{after_fillers}))* (?:{after}){_WORD_END}"
     return _Negation(re.compile(before_pattern), re.compile(after_pattern))
 
 

@@ -1,0 +1,313 @@
+"""Red-flag screening: the shipped rules on real phrasings, negation, severity and validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import redflags
+from bot.errors import ContentError
+from bot.redflags import LEVELS, RedFlagScreen, load_red_flags, normalize
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT_FILE = ROOT / "content" / "red_flags.yaml"
+DATA = Path(__file__).resolve().parent / "data"
+DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "questions.tsv"
+MAX_FALSE_ALARM_RATE = 0.01
+
+
+def _lines(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _flagged_cases() -> list[tuple[str, str]]:
+    return [tuple(line.split("\t", 1)) for line in _lines(DATA / "red_flags.tsv")]
+
+
+def _ordinary_messages() -> list[str]:
+    return _lines(DATA / "not_red_flags.txt")
+
+
+def _dev_questions() -> list[tuple[str, str]]:
+    if not DEV_QUESTIONS.is_file():
+        return []
+    return [tuple(line.split("\t", 1)) for line in _lines(DEV_QUESTIONS)]
+
+
+@pytest.fixture(scope="module")
+def screen() -> RedFlagScreen:
+    return load_red_flags(CONTENT_FILE)
+
+
+# --- the shipped content ---------------------------------------------------------------------
+
+
+def test_data_files_are_big_enough() -> None:
+    assert len(_flagged_cases()) >= 150
+    assert len(_ordinary_messages()) >= 300
+    assert {level for level, _ in _flagged_cases()} == set(LEVELS)
+
+
+@pytest.mark.parametrize(("level", "message"), _flagged_cases(), ids=lambda v: v[:50])
+def test_red_flag_is_caught_at_its_level(screen: RedFlagScreen, level: str, message: str) -> None:
+    flag = screen.screen(message)
+    assert flag is not None, f"missed: {message!r}"
+    assert flag.level == level, f"{message!r} -> {flag.rule}"
+
+
+@pytest.mark.parametrize("message", _ordinary_messages(), ids=lambda v: v[:50])
+def test_ordinary_message_is_not_flagged(screen: RedFlagScreen, message: str) -> None:
+    flag = screen.screen(message)
+    assert flag is None, f"{message!r} -> {flag and flag.rule}"
+
+
+def test_false_alarm_rate_is_at_most_one_percent(screen: RedFlagScreen) -> None:
+    messages = _ordinary_messages()
+    flagged = [m for m in messages if screen.screen(m) is not None]
+    assert len(flagged) / len(messages) <= MAX_FALSE_ALARM_RATE, flagged
+
+
+@pytest.mark.skipif(not DEV_QUESTIONS.is_file(), reason="shared dev set not present")
+def test_dev_set_red_lines_and_only_those_are_flagged(screen: RedFlagScreen) -> None:
+    wrong = [
+        (expected, question)
+        for expected, question in _dev_questions()
+        if (screen.screen(question) is not None) != (expected == "RED")
+    ]
+    assert wrong == []
+
+
+def test_flag_carries_rule_label_and_level_advice(screen: RedFlagScreen) -> None:
+    flag = screen.screen("I wet myself and my back hurts")
+    assert flag is not None
+    assert flag.rule == "bladder-bowel-control"
+    assert flag.label
+    assert "emergency" in flag.advice
+    urgent = screen.screen("fever and back pain")
+    assert urgent is not None
+    assert "doctor" in urgent.advice and "today" in urgent.advice
+    assert urgent.advice != flag.advice
+
+
+def test_every_shipped_rule_is_exercised_by_the_data(screen: RedFlagScreen) -> None:
+    hit = {flag.rule for _, m in _flagged_cases() if (flag := screen.screen(m)) is not None}
+    assert hit == set(screen.rule_ids)
+
+
+@pytest.mark.parametrize(
+    ("message", "rule"),
+    [
+        ("fever and I can't control my bladder", "bladder-bowel-control"),
+        ("on prednisone and my chest hurts", "chest-pain"),
+        ("I had cancer, and now I'm numb down there", "saddle-numbness"),
+        (
+            "pain wakes me every night, rest doesn't help, and both legs are weak",
+            "leg-weakness-or-numbness",
+        ),
+    ],
+)
+def test_most_severe_level_wins(screen: RedFlagScreen, message: str, rule: str) -> None:
+    flag = screen.screen(message)
+    assert flag is not None
+    assert (flag.level, flag.rule) == ("emergency", rule)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "no fever",
+        "no numbness",
+        "I don't have bladder problems",
+        "no fever or chills, my back just aches",
+        "no numbness or weakness in my legs",
+        "I haven't noticed any numbness down there",
+        "never had cancer, my back hurts",
+        "bladder and bowels are fine",
+        "no chest pain",
+        "I'm not on any steroids",
+        "not losing weight for no reason, my back hurts",
+    ],
+)
+def test_negated_symptom_is_not_flagged(screen: RedFlagScreen, message: str) -> None:
+    assert screen.screen(message) is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "no fever but I wet myself",
+        "No. I can't control my bladder",
+        "I have no control over my bladder",
+        "I don't know why but I can't feel my feet",
+        "not sure if it's a fever but my back is killing me",
+        "my bladder is fine but I can't feel my feet",
+        "I can't pee, is that normal?",
+        "without trying I lost 8 kg",
+    ],
+)
+def test_negation_never_hides_a_real_symptom(screen: RedFlagScreen, message: str) -> None:
+    assert screen.screen(message) is not None
+
+
+@pytest.mark.parametrize(
+    ("message", "level"),
+    [
+        ("bladdr problems", "emergency"),
+        ("numbnes in my groin", "emergency"),
+        ("fevr and back pain", "urgent"),
+        ("chets pain", "emergency"),
+        ("I had cancre and now my back hurts", "urgent"),
+    ],
+)
+def test_single_typing_slips_are_tolerated(screen: RedFlagScreen, message: str, level: str) -> None:
+    flag = screen.screen(message)
+    assert flag is not None and flag.level == level
+
+
+def test_normalize_folds_case_apostrophes_emoji_and_punctuation() -> None:
+    assert normalize("I CAN’T feel my FEET 😱!!") == "i can't feel my feet |"
+    assert normalize("Temp: 38.5°C, back ache") == "temp | 38.5 c | back ache"
+    assert normalize("  Café\u0301   crème ") == "cafe creme"
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def _minimal() -> dict:
+    return {
+        "levels": {
+            "emergency": {"advice": "Call your local emergency number now."},
+            "urgent": {"advice": "See a doctor today."},
+        },
+        "concepts": {"fever": ["fever"], "pain": ["pain"], "chest": ["chest pain"]},
+        "rules": [
+            {"id": "chest-pain", "level": "emergency", "label": "Chest pain", "match": ["chest"]},
+            {"id": "fever", "level": "urgent", "label": "Fever", "match": ["fever + pain"]},
+        ],
+    }
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "red_flags.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_minimal_file_loads_and_screens(tmp_path: Path) -> None:
+    screen = load_red_flags(_write(tmp_path, _minimal()))
+    assert screen.screen("fever and pain").rule == "fever"
+    assert screen.screen("fever") is None
+
+
+def _break_unknown_level(data: dict) -> None:
+    data["rules"][1]["level"] = "soonish"
+
+
+def _break_unknown_advice_level(data: dict) -> None:
+    data["levels"]["later"] = {"advice": "Whenever."}
+
+
+def _break_missing_advice(data: dict) -> None:
+    del data["levels"]["urgent"]["advice"]
+
+
+def _break_rule_without_patterns(data: dict) -> None:
+    data["rules"][1]["match"] = []
+
+
+def _break_bad_regex(data: dict) -> None:
+    data["concepts"]["fever"] = ["fever(ish"]
+
+
+def _break_duplicate_id(data: dict) -> None:
+    data["rules"][1]["id"] = "chest-pain"
+
+
+def _break_unknown_concept(data: dict) -> None:
+    data["rules"][1]["match"] = ["fever + chills"]
+
+
+def _break_unknown_reference(data: dict) -> None:
+    data["concepts"]["pain"] = ["{aches} ... back"]
+
+
+def _break_self_reference(data: dict) -> None:
+    data["concepts"]["pain"] = ["{pain} back"]
+
+
+def _break_missing_label(data: dict) -> None:
+    del data["rules"][0]["label"]
+
+
+@pytest.mark.parametrize(
+    ("breakage", "entry", "field"),
+    [
+        (_break_unknown_level, "fever", "level"),
+        (_break_unknown_advice_level, "later", "levels"),
+        (_break_missing_advice, "urgent", "advice"),
+        (_break_rule_without_patterns, "fever", "match"),
+        (_break_bad_regex, "fever", "concepts"),
+        (_break_duplicate_id, "chest-pain", "id"),
+        (_break_unknown_concept, "fever", "match"),
+        (_break_unknown_reference, "pain", "concepts"),
+        (_break_self_reference, "pain", "concepts"),
+        (_break_missing_label, "chest-pain", "label"),
+    ],
+)
+def test_invalid_content_names_file_entry_and_field(
+    tmp_path: Path, breakage, entry: str, field: str
+) -> None:
+    data = _minimal()
+    breakage(data)
+    path = _write(tmp_path, data)
+    with pytest.raises(ContentError) as caught:
+        load_red_flags(path)
+    error = caught.value
+    assert (error.file, error.entry, error.field) == (str(path), entry, field)
+    assert str(path) in str(error) and f"'{entry}'" in str(error) and f"'{field}'" in str(error)
+
+
+def test_missing_file_is_a_content_error(tmp_path: Path) -> None:
+    with pytest.raises(ContentError, match="missing"):
+        load_red_flags(tmp_path / "red_flags.yaml")
+
+
+def test_bad_negation_pattern_is_reported(tmp_path: Path) -> None:
+    data = _minimal()
+    data["negation"] = {"before": ["no", "not ("]}
+    path = _write(tmp_path, data)
+    with pytest.raises(ContentError) as caught:
+        load_red_flags(path)
+    assert (caught.value.entry, caught.value.field) == ("negation", "before")
+
+
+# --- the word-key prefilter ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "keys"),
+    [
+        ("(a|the|my) fall", {"fal"}),
+        (r"numb\w*", {"num"}),
+        ("l[345]", {"l3", "l4", "l5"}),
+        (r"\w+ pain", {"pai"}),
+        ("can'?t breathe", {"bre"}),
+        ("no", {"no"}),
+        (r"\w+", None),
+    ],
+)
+def test_word_keys_name_a_word_every_match_contains(pattern: str, keys: set[str] | None) -> None:
+    expected = None if keys is None else frozenset(keys)
+    assert redflags._word_keys(pattern) == expected
+
+
+def test_prefilter_never_hides_a_regex_match(screen: RedFlagScreen) -> None:
+    messages = [m for _, m in _flagged_cases()] + _ordinary_messages()
+    for text in messages:
+        message = redflags._Message(screen._prepare(text), screen._not_symptoms)
+        for name, concept in screen._concepts.items():
+            if concept.pattern.search(message.masked):
+                assert concept.could_match(message.keys), (name, text)
