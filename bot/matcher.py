@@ -38,6 +38,8 @@ _WORD_CACHE = 50_000
 # How sure a typo correction is, by the length of the word typed.
 _TYPO_CONFIDENCE = ((6, 0.9), (4, 0.75), (3, 0.65))
 _SURE_TYPO = 0.9
+# No word people type is longer; longer tokens are junk and skip splitting and typo search.
+_LONGEST_WORD = 30
 # A pain word this many words from a body area is about that area.
 _PAIN_REACH = 4
 # Below this a phrase rests on a guessed short word and must not name a topic on its own.
@@ -108,7 +110,7 @@ def _mapping(data: dict[str, Any], key: str, file: str) -> dict[str, Any]:
     return value
 
 
-def _phrases(value: Any, file: str, entry: str, key: str) -> tuple[str, ...]:
+def _phrases(value: Any, file: str, entry: str | None, key: str) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise ContentError(file, "must be a list", entry, key)
     for item in value:
@@ -118,7 +120,7 @@ def _phrases(value: Any, file: str, entry: str, key: str) -> tuple[str, ...]:
 
 
 def _words(data: dict[str, Any], key: str, file: str, entry: str | None = None) -> frozenset[str]:
-    phrases = _phrases(data.get(key, []), file, entry or key, key)
+    phrases = _phrases(data.get(key, []), file, entry, key)
     return frozenset(singular(w) for p in phrases for w in tokenize(p))
 
 
@@ -188,15 +190,17 @@ def load_vocabulary(path: Path) -> Vocabulary:
     if link_topic is not None and not isinstance(link_topic, str):
         raise ContentError(file, "must be a topic id", "links", "topic")
     return Vocabulary(
-        stop_words=frozenset(w for p in _phrases(data.get("stop_words", []), file,
-                                                  "stop_words", "stop_words")
-                             for w in tokenize(p)),
+        stop_words=frozenset(
+            w
+            for p in _phrases(data.get("stop_words", []), file, None, "stop_words")
+            for w in tokenize(p)
+        ),
         plain_words=_words(data, "plain_words", file),
         off_topic_words=_words(data, "off_topic_words", file),
         spellings=spellings,
         synonyms=_topic_lists(data, "synonyms", file),
         word_sets=_topic_lists(data, "word_sets", file),
-        not_topics=_phrases(data.get("not_topics", []), file, "not_topics", "not_topics"),
+        not_topics=_phrases(data.get("not_topics", []), file, None, "not_topics"),
         weak_words=weak,
         context_words=_words(data, "context_words", file),
         pain_words=_words(symptoms, "pain_words", file, "symptoms"),
@@ -280,9 +284,10 @@ class WordReader:
         for surface in sorted(known):
             self._by_length[len(surface)].append(surface)
         self.read = lru_cache(maxsize=_WORD_CACHE)(self._read)
+        self._known_exactly = lru_cache(maxsize=_WORD_CACHE)(self._exact)
 
     def is_known(self, token: str) -> bool:
-        return self._exact(token) is not None
+        return self._known_exactly(token) is not None
 
     def _exact(self, token: str) -> str | None:
         token = self._vocab.spellings.get(token, token)
@@ -295,6 +300,8 @@ class WordReader:
         word = self._read_exact(token)
         if word is not None:
             return (word,)
+        if len(token) > _LONGEST_WORD:
+            return (Word(token, stop=False, known=False, confidence=1.0),)
         if token in self._vocab.plain_words or singular(token) in self._vocab.plain_words:
             return (Word(singular(token), stop=False, known=False, confidence=1.0),)
         return self._split(token) or self._guess(token)
@@ -319,8 +326,12 @@ class WordReader:
             return (Word(singular(token), stop=False, known=False, confidence=1.0),)
         # A doubled key ("kneee", "hipp") is the surest typo there is.
         sure = _repeats_a_letter(token, corrected)
-        word = Word(self._known[corrected], stop=False, known=True,
-                    confidence=_SURE_TYPO if sure else _typo_confidence(token))
+        word = Word(
+            self._known[corrected],
+            stop=False,
+            known=True,
+            confidence=_SURE_TYPO if sure else _typo_confidence(token),
+        )
         return (word,)
 
     def _correct(self, token: str) -> str | None:
@@ -380,7 +391,7 @@ class Phrase:
 class PhraseHit:
     phrases: tuple[Phrase, ...]
     positions: frozenset[int]
-    length: float  # content words, plus a quarter of each stop word that belongs to the phrase
+    length: float  # content words; a quarter more per stop word of a one-word phrase
     confidence: float
     loose: bool = False  # found as a set of words anywhere, not as a run
 
@@ -404,8 +415,11 @@ def _canonical(token: str, vocab: Vocabulary, plain_forms: dict[str, str]) -> st
 
 def _plain_forms(topics: dict[str, Topic], vocab: Vocabulary) -> dict[str, str]:
     """'rolled' -> 'roll' wherever the content also uses the plain form, so either matches."""
-    seen = {singular(vocab.spellings.get(t, t)) for text in _all_texts(topics, vocab)
-            for t in tokenize(text)}
+    seen = {
+        singular(vocab.spellings.get(t, t))
+        for text in _all_texts(topics, vocab)
+        for t in tokenize(text)
+    }
     seen |= _cue_words(vocab)
     forms = {}
     for word in seen:
@@ -435,7 +449,7 @@ class PhraseIndex:
     by_content: dict[tuple[str, ...], list[Phrase]] = field(default_factory=dict)
     by_words: dict[tuple[str, ...], list[Phrase]] = field(default_factory=dict)
     word_sets: list[Phrase] = field(default_factory=list)
-    starts: set[str] = field(default_factory=set)
+    longest: dict[str, int] = field(default_factory=dict)  # first word -> most words after it
 
     def add(self, phrase: Phrase) -> None:
         # "it band" and "how often" mean nothing without their stop word, so they are only found
@@ -445,17 +459,19 @@ class PhraseIndex:
         if len(phrase.words) > len(phrase.content):
             self._put(self.by_words, phrase.words, phrase)
 
-    def _put(self, index: dict[tuple[str, ...], list[Phrase]], key: tuple[str, ...],
-             phrase: Phrase) -> None:
+    def _put(
+        self, index: dict[tuple[str, ...], list[Phrase]], key: tuple[str, ...], phrase: Phrase
+    ) -> None:
         key = key[:MAX_PHRASE_WORDS]
         entries = index.setdefault(key, [])
         if all(p.topic != phrase.topic for p in entries):
             entries.append(phrase)
-            self.starts.add(key[0])
+            self.longest[key[0]] = max(self.longest.get(key[0], 0), len(key))
 
 
-def _make_phrase(topic: str, text: str, vocab: Vocabulary,
-                 plain_forms: dict[str, str]) -> Phrase | None:
+def _make_phrase(
+    topic: str, text: str, vocab: Vocabulary, plain_forms: dict[str, str]
+) -> Phrase | None:
     tokens = tokenize(text)
     if not tokens:
         return None
@@ -465,8 +481,9 @@ def _make_phrase(topic: str, text: str, vocab: Vocabulary,
     return Phrase(topic, words, content, strength)
 
 
-def _build_index(topics: dict[str, Topic], vocab: Vocabulary,
-                 plain_forms: dict[str, str]) -> PhraseIndex:
+def _build_index(
+    topics: dict[str, Topic], vocab: Vocabulary, plain_forms: dict[str, str]
+) -> PhraseIndex:
     index = PhraseIndex()
     for topic in topics.values():
         for text in _topic_phrases(topic, vocab):
@@ -484,8 +501,9 @@ def _build_index(topics: dict[str, Topic], vocab: Vocabulary,
     return index
 
 
-def _known_words(topics: dict[str, Topic], vocab: Vocabulary,
-                 plain_forms: dict[str, str]) -> dict[str, str]:
+def _known_words(
+    topics: dict[str, Topic], vocab: Vocabulary, plain_forms: dict[str, str]
+) -> dict[str, str]:
     """Every spelling the content uses (and its plain form) -> the word the index uses."""
     known: dict[str, str] = {}
     for text in _all_texts(topics, vocab):
@@ -506,13 +524,16 @@ def _known_words(topics: dict[str, Topic], vocab: Vocabulary,
 class Matcher:
     """Scores every topic for a question; build once at start-up, then call `match` freely."""
 
-    def __init__(self, topics: dict[str, Topic], vocab: Vocabulary, index: PhraseIndex,
-                 reader: WordReader):
+    def __init__(
+        self, topics: dict[str, Topic], vocab: Vocabulary, index: PhraseIndex, reader: WordReader
+    ):
         self._groups = {t.id: t.group for t in topics.values()}
         self._vocab = vocab
         self._index = index
         self._reader = reader
         self._cues = vocab.context_words | vocab.pain_words
+        self._links = _runs_by_first_word(vocab.link_phrases)
+        self._links_alone = _runs_by_first_word(vocab.link_alone_phrases)
 
     @classmethod
     def build(cls, topics: dict[str, Topic], vocabulary_path: Path) -> Matcher:
@@ -538,14 +559,15 @@ class Matcher:
         hits += self._find_word_sets(words)
         return hits
 
-    def _scan(self, words: list[Word], positions: list[int],
-              index: dict[tuple[str, ...], list[Phrase]]) -> list[PhraseHit]:
+    def _scan(
+        self, words: list[Word], positions: list[int], index: dict[tuple[str, ...], list[Phrase]]
+    ) -> list[PhraseHit]:
         hits = []
-        starts = self._index.starts
+        longest = self._index.longest
         for i, pos in enumerate(positions):
-            if words[pos].text not in starts:
+            if words[pos].text not in longest:
                 continue
-            for n in range(min(MAX_PHRASE_WORDS, len(positions) - i), 0, -1):
+            for n in range(min(longest[words[pos].text], len(positions) - i), 0, -1):
                 span = positions[i : i + n]
                 phrases = index.get(tuple(words[p].text for p in span))
                 if phrases:
@@ -577,7 +599,8 @@ class Matcher:
         if sum(max(p.strength for p in h.phrases) for h in sure) >= 1.0:
             return 1.0
         # Nothing but the faint word itself: "block", "the footballer".
-        return 1.0 if sure and len(sure) == len(hits) and all(w.known for w in uncovered) else 0.0
+        explained = all(w.known and w.confidence == 1.0 for w in uncovered)
+        return 1.0 if sure and len(sure) == len(hits) and explained else 0.0
 
     def _score(self, words: list[Word], hits: list[PhraseHit]) -> dict[str, float]:
         scoring = self._vocab.scoring
@@ -606,41 +629,61 @@ class Matcher:
             for topic, points in best.items()
         }
         self._apply_symptoms(words, hits, scores)
-        self._apply_links(words, scores)
+        self._apply_links(words, hits, scores)
         return scores
 
-    def _apply_symptoms(self, words: list[Word], hits: list[PhraseHit],
-                        scores: dict[str, float]) -> None:
+    def _apply_symptoms(
+        self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
+    ) -> None:
         """A pain word next to a body area ("my knee really hurts") means its symptom topic."""
         vocab = self._vocab
         pains = [i for i, w in enumerate(words) if not w.stop and w.text in vocab.pain_words]
         if not pains:
             return
         bonus = vocab.scoring.symptom_bonus
+        near_pain = {i + d for i in pains for d in range(-_PAIN_REACH, _PAIN_REACH + 1)}
         for hit in hits:
             for phrase in hit.phrases:
                 symptom = vocab.symptom_topics.get(phrase.topic)
-                near = any(abs(i - p) <= _PAIN_REACH for i in pains for p in hit.positions)
+                near = not near_pain.isdisjoint(hit.positions)
                 if symptom is not None and near and phrase.topic in scores:
                     area = phrase.topic
                     scores[symptom] = max(scores.get(symptom, 0.0), scores[area] + bonus)
                     scores[area] -= bonus
 
-    def _apply_links(self, words: list[Word], scores: dict[str, float]) -> None:
+    def _apply_links(
+        self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
+    ) -> None:
+        """Cause words between two body areas ("can tight calves cause back pain")."""
         vocab = self._vocab
         if vocab.link_topic is None:
             return
-        alone = _contains_any(words, vocab.link_alone_phrases)
-        if not alone and not _contains_any(words, vocab.link_phrases):
+        areas = [
+            (min(hit.positions), self._area_of(phrase.topic))
+            for hit in hits
+            for phrase in hit.phrases
+            if phrase.topic and self._groups[phrase.topic] in ("anatomy", "symptoms")
+        ]
+        if not areas:
             return
-        areas = {t for t in scores if self._groups[t] == "anatomy"}
-        symptom_of = {vocab.symptom_topics.get(t) for t in areas}
-        areas |= {t for t in scores if self._groups[t] == "symptoms" and t not in symptom_of}
         # The chain's own alias ("what is causing my back pain") already names one end.
-        named = alone or vocab.link_topic in scores
-        if len(areas) >= (1 if named else 2):
-            raised = max(scores[t] for t in areas) + vocab.scoring.link_bonus
+        if vocab.link_topic in scores or _occurrences(words, self._links_alone):
+            linked = True
+        else:
+            linked = any(
+                {a for p, a in areas if p < link}
+                and {a for p, a in areas if p > link}
+                and len({a for _, a in areas}) >= 2
+                for link in _occurrences(words, self._links)
+            )
+        if linked:
+            top = max(scores[t] for t in scores if self._groups[t] in ("anatomy", "symptoms"))
+            raised = top + vocab.scoring.link_bonus
             scores[vocab.link_topic] = max(scores.get(vocab.link_topic, 0.0), raised)
+
+    def _area_of(self, topic: str) -> str:
+        """A body area and its symptom topic count as one area."""
+        return self._vocab.symptom_topics.get(topic, topic)
 
     def _result(self, scores: dict[str, float]) -> MatchResult:
         scoring = self._vocab.scoring
@@ -671,7 +714,8 @@ def _weigh(points: float, context: float, strength: float) -> float:
 
 def _hit(phrases: Sequence[Phrase], span: list[tuple[int, Word]], loose: bool = False) -> PhraseHit:
     content = sum(not w.stop for _, w in span)
-    stops = len(span) - content
+    # "every day" says more than "day"; a phrase of two real words needs no such help.
+    stops = len(span) - content if content <= 1 else 0
     return PhraseHit(
         phrases=tuple(phrases),
         positions=frozenset(p for p, _ in span),
@@ -685,15 +729,28 @@ def _select_hits(hits: list[PhraseHit]) -> list[PhraseHit]:
     """Longest phrases first, exact runs before loose word sets; a word counts once."""
     used: set[int] = set()
     chosen = []
-    for hit in sorted(hits, key=lambda h: (-len(h.positions), h.loose, -h.length,
-                                           min(h.positions))):
+    for hit in sorted(
+        hits, key=lambda h: (-len(h.positions), h.loose, -h.length, min(h.positions))
+    ):
         if used.isdisjoint(hit.positions):
             chosen.append(hit)
             used |= hit.positions
     return chosen
 
 
-def _contains_any(words: list[Word], phrases: tuple[tuple[str, ...], ...]) -> bool:
+def _runs_by_first_word(runs: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:
+    by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for run in runs:
+        by_first[run[0]].append(run)
+    return dict(by_first)
+
+
+def _occurrences(words: list[Word], runs: dict[str, list[tuple[str, ...]]]) -> list[int]:
+    """Where any of `runs` (indexed by their first word) starts in `words`."""
     texts = [w.text for w in words]
-    joined = f" {' '.join(texts)} "
-    return any(f" {' '.join(p)} " in joined for p in phrases)
+    return [
+        i
+        for i, text in enumerate(texts)
+        for run in runs.get(text, ())
+        if tuple(texts[i : i + len(run)]) == run
+    ]

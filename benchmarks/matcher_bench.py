@@ -1,0 +1,109 @@
+"""Accuracy and latency of the question matcher on the labelled question files.
+
+usage: python -m benchmarks.matcher_bench [-v] [--calls N] [FILE.tsv ...]
+
+Without files it reads the shared development set (when present) and tests/data/*.tsv. Red-flag
+lines are skipped: they belong to the red-flag screen, not to the matcher.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from bot.matcher import Matcher
+from bot.topics import load_topics
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SET = Path("/work/shared/eval/questions.tsv")
+
+
+def read_questions(path: Path, topic_ids: set[str]) -> list[tuple[frozenset[str], str]]:
+    """(acceptable topic ids or {'NONE'}, question) for every line labelled with topics.
+
+    Red-flag lines and files of another kind (labels that are not topic ids) are skipped.
+    """
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#") or "\t" not in line:
+            continue
+        expected, question = line.split("\t", 1)
+        labels = frozenset(expected.split(","))
+        if labels <= topic_ids | {"NONE"}:
+            rows.append((labels, question))
+    return rows
+
+
+def score_file(
+    matcher: Matcher, rows: list[tuple[frozenset[str], str]], path: Path, verbose: bool
+) -> None:
+    counts = {"in-scope": [0, 0], "out-of-scope": [0, 0]}
+    ambiguous = 0
+    for labels, question in rows:
+        result = matcher.match(question)
+        kind = "out-of-scope" if labels == {"NONE"} else "in-scope"
+        ok = result.topic is None if kind == "out-of-scope" else result.topic in labels
+        counts[kind][0] += ok
+        counts[kind][1] += 1
+        ambiguous += result.ambiguous
+        if verbose and not ok:
+            want = ",".join(sorted(labels))
+            print(
+                f"  MISS want {want:34s} got {result.topic!s:22s} {result.score:5.1f} | {question}"
+            )
+    parts = [f"{k} {good}/{n} {100 * good / max(n, 1):.1f}%" for k, (good, n) in counts.items()]
+    print(f"{path}: {'; '.join(parts)}; ambiguous {ambiguous}")
+
+
+def measure_latency(matcher: Matcher, questions: list[str], calls: int) -> None:
+    timings = []
+    for i in range(calls):
+        question = questions[i % len(questions)]
+        start = time.perf_counter_ns()
+        matcher.match(question)
+        timings.append((time.perf_counter_ns() - start) / 1000)
+    timings.sort()
+
+    def pct(p: float) -> float:
+        return timings[min(len(timings) - 1, int(p * len(timings)))]
+
+    print(
+        f"latency over {calls} calls (us): p50 {pct(0.50):.0f}  p95 {pct(0.95):.0f}  "
+        f"p99 {pct(0.99):.0f}  max {timings[-1]:.0f}  mean {statistics.fmean(timings):.0f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*", type=Path)
+    parser.add_argument("--calls", type=int, default=5000)
+    parser.add_argument("-v", "--verbose", action="store_true", help="list every miss")
+    args = parser.parse_args()
+    files = args.files or [
+        *([DEV_SET] if DEV_SET.is_file() else []),
+        *sorted((ROOT / "tests" / "data").glob("*.tsv")),
+    ]
+    start = time.perf_counter()
+    topics = load_topics(ROOT / "content" / "topics")
+    matcher = Matcher.build(topics, ROOT / "content" / "vocabulary.yaml")
+    print(f"build: {(time.perf_counter() - start) * 1000:.1f} ms for {len(topics)} topics")
+
+    questions = []
+    for path in files:
+        rows = read_questions(path, set(topics))
+        if rows:
+            score_file(matcher, rows, path, args.verbose)
+            questions += [q for _, q in rows]
+
+    cold = Matcher.build(topics, ROOT / "content" / "vocabulary.yaml")
+    if questions:
+        print("first pass, typo cache empty:")
+        measure_latency(cold, questions, len(questions))
+        print("repeated questions:")
+        measure_latency(matcher, questions, args.calls)
+
+
+if __name__ == "__main__":
+    main()
