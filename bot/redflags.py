@@ -7,6 +7,7 @@ compiled into regular expressions once, at load time, so screening a message cos
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -20,7 +21,7 @@ from bot.yamlfile import optional_str_list, read_yaml_mapping, require_str
 # The standard parser reads a pattern's first letters for the quick word check. It is private,
 # so when a Python release changes it the check is skipped and every pattern simply runs.
 try:
-    from re import _constants, _parser
+    from re import _constants, _parser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - depends on the Python release
     _parser = None  # type: ignore[assignment]
 
@@ -370,7 +371,9 @@ class _ConceptCompiler:
         fragments = []
         for term in self._raw[name]:
             fragment = _TERM_REFERENCE.sub(
-                lambda ref, term=term: self._reference(ref.group(1), name, term, (*trail, name)),
+                functools.partial(
+                    self._expand_reference, name=name, term=term, trail=(*trail, name)
+                ),
                 _term_to_regex(term),
             )
             _check_regex(fragment, term, self._file, name)
@@ -378,6 +381,11 @@ class _ConceptCompiler:
         self._fragments[name] = fragments
         self._expanded[name] = _whole_words(fragments)
         return self._expanded[name]
+
+    def _expand_reference(
+        self, ref: re.Match[str], name: str, term: str, trail: tuple[str, ...]
+    ) -> str:
+        return self._reference(ref.group(1), name, term, trail)
 
     def _reference(self, target: str, name: str, term: str, trail: tuple[str, ...]) -> str:
         if target not in self._raw:

@@ -10,7 +10,7 @@ migrations = Migrations("backchain")
 
 @migrations()
 def m001_users_and_questions(db: Database) -> None:
-    db["users"].create(
+    db.table("users").create(
         {
             "id": int,  # Telegram user id (the console uses 0)
             "language": str,
@@ -25,12 +25,12 @@ def m001_users_and_questions(db: Database) -> None:
         defaults={"language": "en", "owned_tools": "[]", "onboarded": 0, "timezone": "UTC"},
     )
     # Conversation state: a small JSON document per user (what the last prompt was waiting for).
-    db["conversation_state"].create(
+    db.table("conversation_state").create(
         {"user_id": int, "state": str, "updated_at": str},
         pk="user_id",
         foreign_keys=[("user_id", "users", "id")],
     )
-    db["questions"].create(
+    db.table("questions").create(
         {
             "id": int,
             "user_id": int,
@@ -43,14 +43,14 @@ def m001_users_and_questions(db: Database) -> None:
         pk="id",
         foreign_keys=[("user_id", "users", "id")],
     )
-    db["questions"].create_index(["user_id"])
-    db["unanswered"].create(
+    db.table("questions").create_index(["user_id"])
+    db.table("unanswered").create(
         {"id": int, "user_id": int, "text": str, "normalized": str, "asked_at": str},
         pk="id",
         foreign_keys=[("user_id", "users", "id")],
     )
-    db["unanswered"].create_index(["normalized"])
-    db["red_flag_events"].create(
+    db.table("unanswered").create_index(["normalized"])
+    db.table("red_flag_events").create(
         {"id": int, "user_id": int, "level": str, "rule": str, "at": str},
         pk="id",
         foreign_keys=[("user_id", "users", "id")],
@@ -59,7 +59,7 @@ def m001_users_and_questions(db: Database) -> None:
 
 @migrations()
 def m002_sessions_and_reminders(db: Database) -> None:
-    db["sessions"].create(
+    db.table("sessions").create(
         {
             "id": int,
             "user_id": int,
@@ -77,8 +77,8 @@ def m002_sessions_and_reminders(db: Database) -> None:
         foreign_keys=[("user_id", "users", "id")],
         not_null={"user_id", "phase", "plan", "dose", "current_step", "status", "started_at"},
     )
-    db["sessions"].create_index(["user_id", "status"])
-    db["step_events"].create(
+    db.table("sessions").create_index(["user_id", "status"])
+    db.table("step_events").create(
         {
             "id": int,
             "session_id": int,
@@ -93,8 +93,8 @@ def m002_sessions_and_reminders(db: Database) -> None:
         foreign_keys=[("session_id", "sessions", "id"), ("user_id", "users", "id")],
     )
     # A double tap on "done" must log once.
-    db["step_events"].create_index(["session_id", "step_index"], unique=True)
-    db["reminders"].create(
+    db.table("step_events").create_index(["session_id", "step_index"], unique=True)
+    db.table("reminders").create(
         {
             "user_id": int,
             "chat_id": int,
@@ -110,4 +110,4 @@ def m002_sessions_and_reminders(db: Database) -> None:
         not_null={"chat_id", "local_time", "timezone", "enabled", "next_due"},
     )
     # The periodic tick selects due reminders with this index.
-    db["reminders"].create_index(["enabled", "next_due"])
+    db.table("reminders").create_index(["enabled", "next_due"])
