@@ -20,15 +20,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.errors import ContentError
 from bot.textnorm import singular, tokenize, verb_bases
-from bot.topics import GROUPS, Topic
-from bot.yamlfile import read_yaml_mapping
+from bot.topics import Topic
+from bot.vocabulary import Vocabulary, check_topic_ids, load_vocabulary
 
 # Longer aliases are indexed by their first words: nobody types a longer phrase word for word.
 MAX_PHRASE_WORDS = 8
@@ -61,171 +59,6 @@ class MatchResult:
     candidates: tuple[Candidate, ...]  # best first
     ambiguous: bool  # top two are close: the chat asks "did you mean ...?"
     out_of_scope: bool
-
-
-# --- the vocabulary file ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Scoring:
-    """Points a therapist can tune in the vocabulary file, on the 0-100 scale."""
-
-    accept: float
-    ambiguous_margin: float
-    phrase: float
-    per_extra_word: float
-    per_extra_phrase: float
-    symptom_bonus: float
-    link_bonus: float
-    candidate_floor: float
-    off_topic_factor: float
-    group_bonus: dict[str, float]
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    stop_words: frozenset[str]
-    plain_words: frozenset[str]
-    off_topic_words: frozenset[str]
-    spellings: dict[str, str]
-    synonyms: dict[str, tuple[str, ...]]
-    word_sets: dict[str, tuple[str, ...]]
-    not_topics: tuple[str, ...]
-    weak_words: dict[str, float]
-    context_words: frozenset[str]
-    pain_words: frozenset[str]
-    symptom_topics: dict[str, str]
-    link_topic: str | None
-    link_phrases: tuple[tuple[str, ...], ...]
-    link_alone_phrases: tuple[tuple[str, ...], ...]
-    scoring: Scoring
-
-
-def _mapping(data: dict[str, Any], key: str, file: str) -> dict[str, Any]:
-    value = data.get(key, {})
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ContentError(file, "must be a mapping", key)
-    return value
-
-
-def _phrases(value: Any, file: str, entry: str | None, key: str) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        raise ContentError(file, "must be a list", entry, key)
-    for item in value:
-        if not isinstance(item, str) or not tokenize(item):
-            raise ContentError(file, f"'{item}' is not a word (quote yes, no, on, off)", entry, key)
-    return tuple(value)
-
-
-def _words(data: dict[str, Any], key: str, file: str, entry: str | None = None) -> frozenset[str]:
-    phrases = _phrases(data.get(key, []), file, entry, key)
-    return frozenset(singular(w) for p in phrases for w in tokenize(p))
-
-
-def _single_word(text: Any, file: str, entry: str, key: str) -> str:
-    words = tokenize(text) if isinstance(text, str) else []
-    if len(words) != 1:
-        raise ContentError(file, f"'{text}' must be a single word", entry, key)
-    return words[0]
-
-
-def _number(value: Any, file: str, entry: str, key: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise ContentError(file, f"must be a number from {low:g} to {high:g}", entry, key)
-    return float(value)
-
-
-_SCORING_RANGES = {
-    "accept": (1, 100),
-    "ambiguous_margin": (0, 50),
-    "phrase": (1, 100),
-    "per_extra_word": (0, 30),
-    "per_extra_phrase": (0, 30),
-    "symptom_bonus": (0, 50),
-    "link_bonus": (0, 50),
-    "candidate_floor": (0, 100),
-    "off_topic_factor": (0, 1),
-}
-
-
-def _parse_scoring(raw: dict[str, Any], file: str) -> Scoring:
-    values = {
-        key: _number(raw.get(key), file, "scoring", key, low, high)
-        for key, (low, high) in _SCORING_RANGES.items()
-    }
-    groups = _mapping(raw, "group_bonus", file)
-    for group, bonus in groups.items():
-        if group not in GROUPS:
-            raise ContentError(file, f"unknown group '{group}'", "scoring", "group_bonus")
-        _number(bonus, file, "scoring", "group_bonus", 0, 50)
-    return Scoring(**values, group_bonus={g: float(b) for g, b in groups.items()})
-
-
-def _topic_lists(data: dict[str, Any], key: str, file: str) -> dict[str, tuple[str, ...]]:
-    return {
-        str(topic): _phrases(value, file, str(topic), key)
-        for topic, value in _mapping(data, key, file).items()
-    }
-
-
-def load_vocabulary(path: Path) -> Vocabulary:
-    """Read and validate the lay-word vocabulary; `Matcher.build` checks its topic ids."""
-    data = read_yaml_mapping(path)
-    file = str(path)
-    weak = {
-        singular(_single_word(word, file, str(word), "weak_words")): _number(
-            strength, file, str(word), "weak_words", 0, 1
-        )
-        for word, strength in _mapping(data, "weak_words", file).items()
-    }
-    spellings = {
-        _single_word(k, file, str(k), "spellings"): _single_word(v, file, str(k), "spellings")
-        for k, v in _mapping(data, "spellings", file).items()
-    }
-    symptoms = _mapping(data, "symptoms", file)
-    links = _mapping(data, "links", file)
-    link_topic = links.get("topic")
-    if link_topic is not None and not isinstance(link_topic, str):
-        raise ContentError(file, "must be a topic id", "links", "topic")
-    return Vocabulary(
-        stop_words=frozenset(
-            w
-            for p in _phrases(data.get("stop_words", []), file, None, "stop_words")
-            for w in tokenize(p)
-        ),
-        plain_words=_words(data, "plain_words", file),
-        off_topic_words=_words(data, "off_topic_words", file),
-        spellings=spellings,
-        synonyms=_topic_lists(data, "synonyms", file),
-        word_sets=_topic_lists(data, "word_sets", file),
-        not_topics=_phrases(data.get("not_topics", []), file, None, "not_topics"),
-        weak_words=weak,
-        context_words=_words(data, "context_words", file),
-        pain_words=_words(symptoms, "pain_words", file, "symptoms"),
-        symptom_topics={str(k): str(v) for k, v in _mapping(symptoms, "topics", file).items()},
-        link_topic=link_topic,
-        link_phrases=_word_runs(links, "words", file),
-        link_alone_phrases=_word_runs(links, "alone", file),
-        scoring=_parse_scoring(_mapping(data, "scoring", file), file),
-    )
-
-
-def _word_runs(data: dict[str, Any], key: str, file: str) -> tuple[tuple[str, ...], ...]:
-    phrases = _phrases(data.get(key, []), file, "links", key)
-    return tuple(tuple(singular(w) for w in tokenize(p)) for p in phrases)
-
-
-def _check_topic_ids(vocab: Vocabulary, topics: dict[str, Topic], file: str) -> None:
-    named = [(t, "synonyms") for t in vocab.synonyms]
-    named += [(t, "word_sets") for t in vocab.word_sets]
-    named += [(t, "symptoms") for pair in vocab.symptom_topics.items() for t in pair]
-    if vocab.link_topic is not None:
-        named.append((vocab.link_topic, "links"))
-    for topic_id, key in named:
-        if topic_id not in topics:
-            raise ContentError(file, f"names unknown topic '{topic_id}'", topic_id, key)
 
 
 # --- reading words ----------------------------------------------------------------------------
@@ -539,7 +372,7 @@ class Matcher:
     def build(cls, topics: dict[str, Topic], vocabulary_path: Path) -> Matcher:
         """Load the vocabulary and precompute the phrase index and the known words."""
         vocab = load_vocabulary(vocabulary_path)
-        _check_topic_ids(vocab, topics, str(vocabulary_path))
+        check_topic_ids(vocab, topics, str(vocabulary_path))
         plain_forms = _plain_forms(topics, vocab)
         index = _build_index(topics, vocab, plain_forms)
         reader = WordReader(_known_words(topics, vocab, plain_forms), vocab)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlite_utils import Database
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 STATUSES = ("pain-check", "active", "post-check", "finished", "abandoned")
 CLOSED = ("finished", "abandoned")
 OUTCOMES = ("done", "skipped", "too-painful")
+
+_Record = TypeVar("_Record", bound="DataclassInstance")
 
 
 class SessionNotFound(LookupError):
@@ -99,20 +105,22 @@ def _check_pain(pain: int) -> None:
         raise ValueError(f"pain must be a whole number from 0 to 10, got {pain!r}")
 
 
-def _stored(row: dict[str, Any]) -> StoredSession:
-    return StoredSession(
-        id=row["id"],
-        user_id=row["user_id"],
-        phase=row["phase"],
-        plan=row["plan"],
-        dose=row["dose"],
-        current_step=row["current_step"],
-        status=row["status"],
-        pain_before=row["pain_before"],
-        pain_after=row["pain_after"],
-        started_at=datetime.fromisoformat(row["started_at"]),
-        finished_at=from_db_time(row["finished_at"]),
-    )
+# Times are stored as ISO 8601 text; only a session still open has no finished_at.
+_TIME_COLUMNS: dict[str, Callable[[Any], datetime | None]] = {
+    "started_at": datetime.fromisoformat,
+    "finished_at": from_db_time,
+    "at": datetime.fromisoformat,
+}
+
+
+def _from_row(record_type: type[_Record], row: dict[str, Any]) -> _Record:
+    """The record whose fields are the row's columns of the same names, times parsed."""
+    values = {}
+    for column in fields(record_type):
+        value = row[column.name]
+        parse = _TIME_COLUMNS.get(column.name)
+        values[column.name] = value if parse is None else parse(value)
+    return record_type(**values)
 
 
 _HISTORY_SQL = """
@@ -158,7 +166,7 @@ class SessionRepository:
         )
         if not rows:
             raise SessionNotFound(session_id, user_id)
-        return _stored(rows[0])
+        return _from_row(StoredSession, rows[0])
 
     def unfinished(self, user_id: int) -> StoredSession | None:
         """The latest session still in progress, if any."""
@@ -169,14 +177,14 @@ class SessionRepository:
                 [user_id, *CLOSED],
             )
         )
-        return _stored(rows[0]) if rows else None
+        return _from_row(StoredSession, rows[0]) if rows else None
 
     def sessions(self, user_id: int) -> list[StoredSession]:
         """All of the user's sessions, oldest first."""
         rows = self.db.query(
             "select * from sessions where user_id = ? order by started_at, id", [user_id]
         )
-        return [_stored(row) for row in rows]
+        return [_from_row(StoredSession, row) for row in rows]
 
     def _update(self, session_id: int, user_id: int, assignments: str, values: list[Any]) -> None:
         # `assignments` is always a literal from this module, never user input.
@@ -267,23 +275,7 @@ class SessionRepository:
 
     def history(self, user_id: int) -> list[SessionRecord]:
         """Closed sessions (finished and abandoned), oldest first, with step counts."""
-        return [
-            SessionRecord(
-                id=row["id"],
-                phase=row["phase"],
-                status=row["status"],
-                dose=row["dose"],
-                started_at=datetime.fromisoformat(row["started_at"]),
-                finished_at=from_db_time(row["finished_at"]),
-                pain_before=row["pain_before"],
-                pain_after=row["pain_after"],
-                done=row["done"],
-                skipped=row["skipped"],
-                too_painful=row["too_painful"],
-                seconds=row["seconds"],
-            )
-            for row in self.db.query(_HISTORY_SQL, [user_id])
-        ]
+        return [_from_row(SessionRecord, row) for row in self.db.query(_HISTORY_SQL, [user_id])]
 
     def events(self, user_id: int) -> list[StepEvent]:
         """Every step the user logged, in session and step order."""
@@ -292,14 +284,4 @@ class SessionRepository:
             "where user_id = ? order by session_id, step_index",
             [user_id],
         )
-        return [
-            StepEvent(
-                session_id=row["session_id"],
-                step_index=row["step_index"],
-                step_id=row["step_id"],
-                outcome=row["outcome"],
-                seconds=row["seconds"],
-                at=datetime.fromisoformat(row["at"]),
-            )
-            for row in rows
-        ]
+        return [_from_row(StepEvent, row) for row in rows]

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ContentError
-from bot.matcher import Matcher, MatchResult, load_vocabulary
+from bot.matcher import Matcher, MatchResult
 from bot.textnorm import MAX_INPUT_CHARS, normalize, singular, tokenize, truncate, verb_bases
 from bot.topics import Topic, load_topics
+from bot.vocabulary import load_vocabulary
+from tests.support.content_fixtures import CONTENT, TOPICS_DIR
 
-ROOT = Path(__file__).resolve().parent.parent
-CONTENT = ROOT / "content"
 VOCABULARY = CONTENT / "vocabulary.yaml"
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -37,7 +37,7 @@ def is_correct(result: MatchResult, expected: frozenset[str]) -> bool:
 
 @pytest.fixture(scope="module")
 def topics() -> dict[str, Topic]:
-    return load_topics(CONTENT / "topics")
+    return load_topics(TOPICS_DIR)
 
 
 @pytest.fixture(scope="module")

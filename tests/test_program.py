@@ -13,50 +13,8 @@ import yaml
 from bot.errors import ContentError
 from bot.program import SECONDS_PER_SIDE, STILL_MAX_SECONDS, load_program
 from bot.routine import scaled_seconds
-from bot.topics import Topic, load_topics
-
-ROOT = Path(__file__).resolve().parents[1]
-PROGRAM_FILE = ROOT / "content" / "program.yaml"
-TOOLS = {
-    "footballer": "Footballer",
-    "baller-block": "Baller Block",
-    "quadballer": "Quadballer",
-    "tp-massage-ball": "TP Massage Ball",
-}
-KITS = {
-    "hip-lower-back-kit": ("footballer", "baller-block"),
-    "foot-lower-leg-kit": ("tp-massage-ball", "quadballer"),
-}
-ANATOMY = (
-    "foot",
-    "soleus",
-    "anterior-tibialis",
-    "knee",
-    "quadriceps",
-    "pelvic-tilt",
-    "it-band",
-    "hamstrings",
-    "psoas",
-    "piriformis",
-    "sciatic-nerve",
-    "lower-back",
-    "mid-back",
-    "pectorals",
-)
-
-
-def make_topic(topic_id: str, group: str, title: str = "") -> Topic:
-    return Topic(
-        topic_id, title or topic_id, "summary", "body", (topic_id,), (), (), group, "t.yaml"
-    )
-
-
-def small_topics() -> dict[str, Topic]:
-    """The topic ids the program refers to, as content/topics defines them."""
-    topics = {tool: make_topic(tool, "kits", title) for tool, title in TOOLS.items()}
-    topics.update({kit: make_topic(kit, "kits") for kit in KITS})
-    topics.update({area: make_topic(area, "anatomy") for area in ANATOMY})
-    return topics
+from bot.topics import load_topics
+from tests.support.content_fixtures import KIT_CONTENTS, PROGRAM_FILE, TOPICS_DIR, small_topics
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +65,7 @@ def test_program_cites_its_sources() -> None:
 
 def test_kits_know_their_tools() -> None:
     program = load_program(PROGRAM_FILE, small_topics())
-    assert program.kit_contents == KITS
+    assert program.kit_contents == KIT_CONTENTS
     assert program.tool_names["tp-massage-ball"] == "TP Massage Ball"
 
 
@@ -222,7 +180,7 @@ def test_missing_program_file_is_a_content_error(tmp_path: Path) -> None:
 
 
 def test_real_program_matches_the_real_topics() -> None:
-    topics = load_topics(ROOT / "content" / "topics")
+    topics = load_topics(TOPICS_DIR)
     program = load_program(PROGRAM_FILE, topics)
     for step in program.steps.values():
         assert topics[step.target].group == "anatomy", step.id

@@ -8,18 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.program import Program, load_program
+from bot.program import Program
 from bot.progress import CSV_COLUMNS, export_csv, progress_summary, render_pain_chart
 from storage import open_database
 from storage.sessions import SessionRecord, SessionRepository
-from tests.test_program import PROGRAM_FILE, small_topics
-
-MONDAY = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
+from tests.support.content_fixtures import MONDAY, closed_session, shipped_program
 
 
 @pytest.fixture(scope="module")
 def program() -> Program:
-    return load_program(PROGRAM_FILE, small_topics())
+    return shipped_program()
 
 
 def record(
@@ -29,19 +27,8 @@ def record(
     phase: str = "release",
     status: str = "finished",
 ) -> SessionRecord:
-    started = MONDAY + timedelta(days=day)
-    return SessionRecord(
-        id=day,
-        phase=phase,
-        status=status,
-        dose=1.0,
-        started_at=started,
-        finished_at=started + timedelta(minutes=12),
-        pain_before=before,
-        pain_after=after,
-        done=6,
-        seconds=600,
-    )
+    """A closed session of six steps and ten minutes, with its two pain scores."""
+    return closed_session(day, phase, before, after, status=status, seconds=600)
 
 
 def at_day(day: int) -> datetime:

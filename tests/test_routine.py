@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.program import FOCUS_AREAS, Program, load_program
+from bot.program import FOCUS_AREAS, Program
 from bot.routine import (
     SessionPlan,
     order_for_focus,
@@ -16,48 +16,18 @@ from bot.routine import (
     substitution_note,
 )
 from storage.sessions import SessionRecord
-from tests.test_program import PROGRAM_FILE, small_topics
+from tests.support.content_fixtures import KIT_CONTENTS, closed_session, shipped_program
 
-ALL_KITS = {"hip-lower-back-kit", "foot-lower-leg-kit"}
-MONDAY = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
+ALL_KITS = set(KIT_CONTENTS)
 
 
 @pytest.fixture(scope="module")
 def program() -> Program:
-    return load_program(PROGRAM_FILE, small_topics())
-
-
-def record(
-    day: int,
-    phase: str = "release",
-    before: int | None = 5,
-    after: int | None = 4,
-    *,
-    done: int = 6,
-    too_painful: int = 0,
-    status: str = "finished",
-    dose: float = 1.0,
-    session_id: int | None = None,
-) -> SessionRecord:
-    """A closed session `day` days after Monday 2 March 2026."""
-    started = MONDAY + timedelta(days=day)
-    return SessionRecord(
-        id=session_id if session_id is not None else day,
-        phase=phase,
-        status=status,
-        dose=dose,
-        started_at=started,
-        finished_at=started + timedelta(minutes=12),
-        pain_before=before,
-        pain_after=after,
-        done=done,
-        too_painful=too_painful,
-        seconds=done * 90,
-    )
+    return shipped_program()
 
 
 def every_other_day(count: int, phase: str = "release", start: int = 0) -> list[SessionRecord]:
-    return [record(start + 2 * n, phase) for n in range(count)]
+    return [closed_session(start + 2 * n, phase) for n in range(count)]
 
 
 # Personalisation
@@ -192,19 +162,21 @@ def test_sessions_in_the_new_phase_are_counted_from_zero(program: Program) -> No
 
 
 def test_does_not_advance_when_sessions_raise_pain(program: Program) -> None:
-    history = [record(2 * n, before=4, after=5) for n in range(6)]
+    history = [closed_session(2 * n, before=4, after=5) for n in range(6)]
     status = program_status(program, history)
     assert (status.phase_id, status.pain_stable) == ("release", False)
 
 
 def test_does_not_advance_when_pain_before_sessions_keeps_rising(program: Program) -> None:
-    history = [record(2 * n, before=b, after=b - 1) for n, b in enumerate([2, 2, 3, 5, 6, 7])]
+    history = [
+        closed_session(2 * n, before=b, after=b - 1) for n, b in enumerate([2, 2, 3, 5, 6, 7])
+    ]
     status = program_status(program, history)
     assert (status.phase_id, status.pain_stable) == ("release", False)
 
 
 def test_sessions_without_any_step_done_do_not_count(program: Program) -> None:
-    history = every_other_day(5) + [record(10, done=0)]
+    history = every_other_day(5) + [closed_session(10, done=0)]
     assert program_status(program, history).sessions_in_phase == 5
 
 
@@ -217,44 +189,49 @@ def test_the_last_phase_is_open_ended(program: Program) -> None:
 @pytest.mark.parametrize(
     ("last", "expected_dose", "lowered"),
     [
-        pytest.param(record(0, before=3, after=5, dose=1.0), 0.75, True, id="pain-up-2"),
-        pytest.param(record(0, before=3, after=4, dose=1.0), 1.0, False, id="pain-up-1"),
-        pytest.param(record(0, too_painful=1, dose=1.0), 0.75, True, id="too-painful"),
-        pytest.param(record(0, too_painful=1, dose=0.6), 0.5, True, id="floor"),
-        pytest.param(record(0, too_painful=1, dose=0.5), 0.5, True, id="at-floor"),
-        pytest.param(record(0, dose=0.75), 0.85, False, id="recovers"),
-        pytest.param(record(0, dose=0.95), 1.0, False, id="recovery-capped"),
+        pytest.param(closed_session(0, before=3, after=5, dose=1.0), 0.75, True, id="pain-up-2"),
+        pytest.param(closed_session(0, before=3, after=4, dose=1.0), 1.0, False, id="pain-up-1"),
+        pytest.param(closed_session(0, too_painful=1, dose=1.0), 0.75, True, id="too-painful"),
+        pytest.param(closed_session(0, too_painful=1, dose=0.6), 0.5, True, id="floor"),
+        pytest.param(closed_session(0, too_painful=1, dose=0.5), 0.5, True, id="at-floor"),
+        pytest.param(closed_session(0, dose=0.75), 0.85, False, id="recovers"),
+        pytest.param(closed_session(0, dose=0.95), 1.0, False, id="recovery-capped"),
         pytest.param(
-            record(0, too_painful=1, status="abandoned", dose=1.0), 0.75, True, id="abandoned-hurt"
+            closed_session(0, too_painful=1, status="abandoned", dose=1.0),
+            0.75,
+            True,
+            id="abandoned-hurt",
         ),
-        pytest.param(record(0, done=0, status="abandoned", dose=0.75), 0.75, False, id="abandoned"),
+        pytest.param(
+            closed_session(0, done=0, status="abandoned", dose=0.75), 0.75, False, id="abandoned"
+        ),
     ],
 )
 def test_next_dose_follows_the_last_session(
     program: Program, last: SessionRecord, expected_dose: float, lowered: bool
 ) -> None:
-    status = program_status(program, [record(-2, dose=last.dose, session_id=99), last])
+    status = program_status(program, [closed_session(-2, dose=last.dose, session_id=99), last])
     assert (status.next_dose, status.dose_lowered) == (expected_dose, lowered)
 
 
 def test_dose_recovers_gradually_over_good_sessions(program: Program) -> None:
-    history = [record(0, too_painful=1, dose=1.0)]
+    history = [closed_session(0, too_painful=1, dose=1.0)]
     doses = []
     for day in range(2, 12, 2):
         dose = program_status(program, history).next_dose
         doses.append(dose)
-        history.append(record(day, dose=dose))
+        history.append(closed_session(day, dose=dose))
     assert doses == [0.75, 0.85, 0.95, 1.0, 1.0]
 
 
 def test_an_abandoned_session_does_not_count_towards_the_phase(program: Program) -> None:
-    history = every_other_day(5) + [record(10, status="abandoned", done=3)]
+    history = every_other_day(5) + [closed_session(10, status="abandoned", done=3)]
     assert program_status(program, history).sessions_in_phase == 5
 
 
 def test_missed_days_change_nothing_and_the_program_waits(program: Program) -> None:
     compact = every_other_day(4)
-    sparse = [record(30 * n) for n in range(4)]  # a month between sessions
+    sparse = [closed_session(30 * n) for n in range(4)]  # a month between sessions
     a, b = program_status(program, compact), program_status(program, sparse)
     assert (a.phase_id, a.sessions_in_phase, a.next_dose) == (
         b.phase_id,
@@ -266,21 +243,21 @@ def test_missed_days_change_nothing_and_the_program_waits(program: Program) -> N
 
 
 def test_first_phase_is_due_every_other_day(program: Program) -> None:
-    status = program_status(program, [record(0)])  # Monday
+    status = program_status(program, [closed_session(0)])  # Monday
     assert status.last_session == date(2026, 3, 2)
     assert status.next_due == date(2026, 3, 4)
     assert not status.due(date(2026, 3, 3)) and status.due(date(2026, 3, 4))
 
 
 def test_later_phases_follow_sessions_per_week(program: Program) -> None:
-    history = every_other_day(6) + [record(14 + n, "restore") for n in range(3)]  # Mon-Wed
+    history = every_other_day(6) + [closed_session(14 + n, "restore") for n in range(3)]  # Mon-Wed
     assert program_status(program, history).next_due == date(2026, 3, 19)  # Thursday
-    history.append(record(17, "restore"))  # the fourth this week
+    history.append(closed_session(17, "restore"))  # the fourth this week
     assert program_status(program, history).next_due == date(2026, 3, 23)  # next Monday
 
 
 def test_due_dates_use_the_users_local_day(program: Program) -> None:
-    late_evening = record(0)  # Monday 18:00 UTC is already Tuesday in Tokyo
+    late_evening = closed_session(0)  # Monday 18:00 UTC is already Tuesday in Tokyo
     status = program_status(program, [late_evening], ZoneInfo("Asia/Tokyo"))
     assert status.last_session == date(2026, 3, 3)
     assert status.next_due == date(2026, 3, 5)

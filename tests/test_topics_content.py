@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,7 @@ import yaml
 
 from bot.errors import ContentError
 from bot.topics import BODY_WORDS, Topic, load_topics
-
-TOPICS_DIR = Path(__file__).resolve().parent.parent / "content" / "topics"
+from tests.support.content_fixtures import ANATOMY_IDS, KIT_CONTENTS, TOPICS_DIR
 
 REQUIRED_IDS: dict[str, tuple[str, ...]] = {
     "concepts": (
@@ -23,22 +21,7 @@ REQUIRED_IDS: dict[str, tuple[str, ...]] = {
         "myofascial-compression",
         "periodization",
     ),
-    "anatomy": (
-        "foot",
-        "soleus",
-        "anterior-tibialis",
-        "knee",
-        "quadriceps",
-        "pelvic-tilt",
-        "it-band",
-        "hamstrings",
-        "psoas",
-        "piriformis",
-        "sciatic-nerve",
-        "lower-back",
-        "mid-back",
-        "pectorals",
-    ),
+    "anatomy": ANATOMY_IDS,
     "symptoms": ("hip-pain", "knee-pain"),
     "kits": (
         "hip-lower-back-kit",
@@ -60,11 +43,6 @@ TOO_GENERIC = frozenset(
     }
 )
 CHAIN_WORDS = ("soleus", "foot", "knee", "quad", "pelvi")
-# Which kit each product belongs to; product bodies must name the same kit.
-KIT_CONTENTS: dict[str, tuple[str, ...]] = {
-    "hip-lower-back-kit": ("footballer", "baller-block"),
-    "foot-lower-leg-kit": ("tp-massage-ball", "quadballer"),
-}
 MARKUP = re.compile(r"<[a-z/][^>]*>|\*\*|__|`|^\s*(?:#|[-*] )", re.MULTILINE)
 
 
@@ -150,6 +128,7 @@ def test_aliases_are_unique_within_a_topic(topics: dict[str, Topic]) -> None:
         assert len(keys) == len(set(keys)), topic.id
 
 
+# A kit and its products name each other, and product bodies name the kit they come in.
 @pytest.mark.parametrize(("kit_id", "products"), KIT_CONTENTS.items())
 def test_kit_contents_are_consistent(
     topics: dict[str, Topic], kit_id: str, products: tuple[str, ...]
@@ -210,126 +189,61 @@ def _file(group: str, *entries: dict[str, Any]) -> str:
     return yaml.safe_dump({"group": group, "topics": list(entries)}, sort_keys=False)
 
 
-@dataclass(frozen=True)
-class Broken:
-    """Files to write, and where the resulting error must point."""
-
-    files: dict[str, str]
-    file_name: str
-    entry: str | None
-    field: str | None
-    detail: str
+def _anatomy(*entries: dict[str, Any]) -> dict[str, str]:
+    return {"anatomy.yaml": _file("anatomy", *entries)}
 
 
+# Broken topic files, by case.
+BROKEN_FILES: dict[str, dict[str, str]] = {
+    "missing-body": _anatomy(_topic("knee", body=None)),
+    "body-too-short": _anatomy(_topic("knee", body="Too short.")),
+    "unknown-related": _anatomy(_topic("knee", related=["ankle"])),
+    "duplicate-alias": _anatomy(
+        _topic("knee", aliases=["Kneecap"]), _topic("hip", aliases=["kneecap"])
+    ),
+    "duplicate-id": {
+        "anatomy.yaml": _file("anatomy", _topic("knee")),
+        "symptoms.yaml": _file("symptoms", _topic("knee", aliases=["other"])),
+    },
+    "bad-group": {"anatomy.yaml": _file("bodyparts", _topic("knee"))},
+    "not-yaml": {"anatomy.yaml": "group: anatomy\ntopics: [unclosed\n"},
+    "tool-not-a-kit": _anatomy(_topic("knee"), _topic("hip", tools=["knee"])),
+}
+# Where each error must point: file, entry and field, and words of its message.
 BROKEN_CASES = [
-    pytest.param(
-        Broken(
-            files={"anatomy.yaml": _file("anatomy", _topic("knee", body=None))},
-            file_name="anatomy.yaml",
-            entry="knee",
-            field="body",
-            detail="is missing",
-        ),
-        id="missing-body",
-    ),
-    pytest.param(
-        Broken(
-            files={"anatomy.yaml": _file("anatomy", _topic("knee", body="Too short."))},
-            file_name="anatomy.yaml",
-            entry="knee",
-            field="body",
-            detail="has 2 words",
-        ),
-        id="body-too-short",
-    ),
-    pytest.param(
-        Broken(
-            files={"anatomy.yaml": _file("anatomy", _topic("knee", related=["ankle"]))},
-            file_name="anatomy.yaml",
-            entry="knee",
-            field="related",
-            detail="unknown topic 'ankle'",
-        ),
-        id="unknown-related",
-    ),
-    pytest.param(
-        Broken(
-            files={
-                "anatomy.yaml": _file(
-                    "anatomy",
-                    _topic("knee", aliases=["Kneecap"]),
-                    _topic("hip", aliases=["kneecap"]),
-                )
-            },
-            file_name="anatomy.yaml",
-            entry="hip",
-            field="aliases",
-            detail="already claimed by topic 'knee'",
-        ),
-        id="duplicate-alias",
-    ),
-    pytest.param(
-        Broken(
-            files={
-                "anatomy.yaml": _file("anatomy", _topic("knee")),
-                "symptoms.yaml": _file("symptoms", _topic("knee", aliases=["other"])),
-            },
-            file_name="symptoms.yaml",
-            entry="knee",
-            field="id",
-            detail="duplicate id",
-        ),
-        id="duplicate-id",
-    ),
-    pytest.param(
-        Broken(
-            files={"anatomy.yaml": _file("bodyparts", _topic("knee"))},
-            file_name="anatomy.yaml",
-            entry=None,
-            field="group",
-            detail="must be one of",
-        ),
-        id="bad-group",
-    ),
-    pytest.param(
-        Broken(
-            files={"anatomy.yaml": "group: anatomy\ntopics: [unclosed\n"},
-            file_name="anatomy.yaml",
-            entry=None,
-            field=None,
-            detail="not valid YAML",
-        ),
-        id="not-yaml",
-    ),
-    pytest.param(
-        Broken(
-            files={"anatomy.yaml": _file("anatomy", _topic("knee"), _topic("hip", tools=["knee"]))},
-            file_name="anatomy.yaml",
-            entry="hip",
-            field="tools",
-            detail="'knee' is not a kit",
-        ),
-        id="tool-not-a-kit",
-    ),
+    ("missing-body", "anatomy.yaml", "knee", "body", "is missing"),
+    ("body-too-short", "anatomy.yaml", "knee", "body", "has 2 words"),
+    ("unknown-related", "anatomy.yaml", "knee", "related", "unknown topic 'ankle'"),
+    ("duplicate-alias", "anatomy.yaml", "hip", "aliases", "already claimed by topic 'knee'"),
+    ("duplicate-id", "symptoms.yaml", "knee", "id", "duplicate id"),
+    ("bad-group", "anatomy.yaml", None, "group", "must be one of"),
+    ("not-yaml", "anatomy.yaml", None, None, "not valid YAML"),
+    ("tool-not-a-kit", "anatomy.yaml", "hip", "tools", "'knee' is not a kit"),
 ]
 
 
-@pytest.mark.parametrize("case", BROKEN_CASES)
-def test_broken_content_names_file_entry_and_field(tmp_path: Path, case: Broken) -> None:
-    for name, text in case.files.items():
+@pytest.mark.parametrize(
+    ("case", "file_name", "entry", "field", "detail"),
+    BROKEN_CASES,
+    ids=[case for case, *_ in BROKEN_CASES],
+)
+def test_broken_content_names_file_entry_and_field(
+    tmp_path: Path, case: str, file_name: str, entry: str | None, field: str | None, detail: str
+) -> None:
+    for name, text in BROKEN_FILES[case].items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     with pytest.raises(ContentError) as caught:
         load_topics(tmp_path)
     error = caught.value
     message = str(error)
-    assert error.file == str(tmp_path / case.file_name)
+    assert error.file == str(tmp_path / file_name)
     assert message.startswith(error.file)
-    assert (error.entry, error.field) == (case.entry, case.field)
-    if case.entry is not None:
-        assert f"entry '{case.entry}'" in message
-    if case.field is not None:
-        assert f"field '{case.field}'" in message
-    assert case.detail in message
+    assert (error.entry, error.field) == (entry, field)
+    if entry is not None:
+        assert f"entry '{entry}'" in message
+    if field is not None:
+        assert f"field '{field}'" in message
+    assert detail in message
 
 
 def test_missing_directory_is_named(tmp_path: Path) -> None:
