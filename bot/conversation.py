@@ -136,5 +136,5 @@ class Conversation:
     def _forget(self, user: User, press: Press) -> Outcome:
         if press.action == "yes":
             self.services.users.delete_everything(user.id)
-            return Outcome(cancel_timers=[f"user:{user.id}"]).say(Reply(self.msg("forgotten")))
+            return Outcome(cancel_timers=[f"user:{user.id}:"]).say(Reply(self.msg("forgotten")))
         return Outcome().say(Reply(self.msg("forget_cancelled")))

@@ -33,6 +33,10 @@ class Messages:
             raise ContentError(self._file, "is missing", key, "text")
         return template.format(**values)
 
+    def count(self, key: str, number: int) -> str:
+        """`key_one` for exactly one, else `key_many` with {count}: "1 step", "3 steps"."""
+        return self(f"{key}_one") if number == 1 else self(f"{key}_many", count=number)
+
     def __contains__(self, key: str) -> bool:
         return key in self._templates
 

@@ -120,8 +120,8 @@ def reminder_reply(services: Services, user: User) -> Reply:
     text = msg(
         "reminder_text",
         phase=program.phase(status.phase_id).title,
-        steps=len(plan.steps),
-        minutes=max(1, round(plan.total_seconds / 60)),
+        steps=msg.count("steps", len(plan.steps)),
+        minutes=msg.count("minutes", max(1, round(plan.total_seconds / 60))),
     )
     rows = (
         (Button(msg("button_start_now"), callbacks.build("r", "start")),),

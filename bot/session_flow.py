@@ -6,6 +6,7 @@ so a restart (or a timer lost with it) never loses or repeats a step.
 
 from __future__ import annotations
 
+import html
 from zoneinfo import ZoneInfo
 
 from bot import callbacks
@@ -49,7 +50,7 @@ def step_reply(services: Services, session_id: int, plan: SessionPlan, step: Pla
     ]
     note = substitution_note(program, step)
     if note:
-        lines.append(f"<i>{note}</i>")
+        lines.append(f"<i>{html.escape(note, quote=False)}</i>")
     lines += [
         msg("step_position", text=step.position.strip()),
         msg("step_technique", text=step.technique.strip()),
@@ -111,20 +112,20 @@ def _start_new(services: Services, user: User) -> Outcome:
         msg(
             "session_intro",
             phase=phase.title,
-            steps=len(plan.steps),
-            minutes=max(1, round(plan.total_seconds / 60)),
+            steps=msg.count("steps", len(plan.steps)),
+            minutes=msg.count("minutes", max(1, round(plan.total_seconds / 60))),
         )
     ]
     if status.advanced:
         lines.insert(0, msg("phase_advanced", phase=phase.title))
-        lines.append(phase.description.strip())
+        lines.append(html.escape(phase.description.strip(), quote=False))
     today = services.clock().astimezone(user_zone(user)).date()
     if status.next_due is not None and today < status.next_due:
         lines.append(msg("rest_day_note", when=status.next_due.strftime("%A")))
     if status.dose_lowered:
         lines.append(msg("dose_lowered"))
     if plan.note:
-        lines.append(f"<i>{plan.note}</i>")
+        lines.append(f"<i>{html.escape(plan.note, quote=False)}</i>")
     outcome = Outcome().say(Reply("\n\n".join(lines)))
     return outcome.say(pain_question(services, session_id, "before"))
 

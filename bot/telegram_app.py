@@ -139,7 +139,10 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
+    # Telegram refuses to answer a query older than a few seconds (a press made while the bot
+    # was down); the press itself must still count.
+    with contextlib.suppress(BadRequest):
+        await query.answer()
     message = query.message if isinstance(query.message, Message) else None
     chat_id = message.chat_id if message is not None else query.from_user.id
     await deliver(context, Incoming.press(query.from_user.id, chat_id, query.data or ""), message)

@@ -35,6 +35,7 @@ def dynamic_keys() -> set[str]:
         | {f"pain_{when}_question" for when in ("before", "after")}
         | set(TREND_KEYS.values())
         | {"step_time_sides", "step_time_both"}
+        | {f"{word}_{form}" for word in ("steps", "minutes") for form in ("one", "many")}
     )
 
 
@@ -53,6 +54,11 @@ def test_no_message_is_unused(content: Content) -> None:
 def test_values_are_html_escaped(content: Content) -> None:
     text = content.messages("reminders_on", time="<b>", zone="A&B")
     assert "&lt;b&gt;" in text and "A&amp;B" in text
+
+
+def test_counted_words(content: Content) -> None:
+    assert content.messages.count("steps", 1) == "1 step"
+    assert content.messages.count("steps", 4) == "4 steps"
 
 
 def test_missing_key_names_the_file(content: Content) -> None:
