@@ -10,6 +10,7 @@ from bot.errors import ContentError
 from bot.messages import Messages, load_messages
 from bot.program import Program, load_program
 from bot.redflags import RedFlagScreen, load_red_flags
+from bot.smalltalk import SmallTalk, load_smalltalk
 from bot.topics import Topic, load_topics
 
 
@@ -20,6 +21,7 @@ class Content:
     red_flags: RedFlagScreen
     messages: Messages
     program: Program
+    smalltalk: SmallTalk
 
     def topics_in_group(self, group: str) -> list[Topic]:
         return [topic for topic in self.topics.values() if topic.group == group]
@@ -36,10 +38,12 @@ def load_content(directory: Path | None = None) -> Content:
     if not root.is_dir():
         raise ContentError(str(root), "content directory is missing")
     topics = load_topics(root / "topics")
+    messages = load_messages(root / "messages.yaml")
     return Content(
         directory=root,
         topics=topics,
         red_flags=load_red_flags(root / "red_flags.yaml"),
-        messages=load_messages(root / "messages.yaml"),
+        messages=messages,
         program=load_program(root / "program.yaml", topics),
+        smalltalk=load_smalltalk(root / "smalltalk.yaml", set(messages.keys())),
     )

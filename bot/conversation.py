@@ -96,6 +96,9 @@ class Conversation:
         return self._answer(user, text)
 
     def _answer(self, user: User, text: str) -> Outcome:
+        social = self.content.smalltalk.reply_key(text)
+        if social is not None:
+            return Outcome().say(Reply(self.msg(social)))
         result = self.services.matcher.match(text)
         self.services.questions.record(
             user.id, text, result.topic, result.score, None, self.services.clock()
