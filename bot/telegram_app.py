@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 CONVERSATION = "conversation"
 SERVICES = "services"
+SETTINGS = "settings"
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -93,7 +94,7 @@ def schedule_timers(
         for job in job_queue.jobs():
             if job.name and job.name.startswith(prefix):
                 job.schedule_removal()
-    scale = context.bot_data["settings"].timer_scale
+    scale = context.bot_data[SETTINGS].timer_scale
     for timer in outcome.timers:
         job_queue.run_once(
             on_timer,
@@ -209,7 +210,7 @@ def build_application(
     application = builder.build()
     application.bot_data[SERVICES] = services
     application.bot_data[CONVERSATION] = Conversation(services)
-    application.bot_data["settings"] = settings
+    application.bot_data[SETTINGS] = settings
     # Order matters: text (commands included) first, button presses, then everything else.
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, on_message))
     application.add_handler(CallbackQueryHandler(on_press))

@@ -12,7 +12,7 @@ from bot.heartbeat import beat
 from bot.reminder_flow import reminder_reply
 from bot.reminder_ticker import SendStatus, sessions_done_checker, tick
 from bot.services import Services
-from bot.telegram_app import keyboard
+from bot.telegram_app import SERVICES, SETTINGS, keyboard
 from storage.reminders import Reminder
 
 logger = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 def start_reminder_tick(application: Application) -> None:
     """One repeating job; the reminders themselves live in SQLite, so a restart loses none."""
-    settings = application.bot_data["settings"]
+    settings = application.bot_data[SETTINGS]
     assert application.job_queue is not None, "install python-telegram-bot[job-queue]"
     application.job_queue.run_repeating(
         reminder_job, interval=settings.reminder_tick_seconds, first=0.5, name="reminder-tick"
@@ -29,8 +29,8 @@ def start_reminder_tick(application: Application) -> None:
 
 async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send every reminder that is due now, then refresh the health heartbeat."""
-    services: Services = context.bot_data["services"]
-    settings = context.bot_data["settings"]
+    services: Services = context.bot_data[SERVICES]
+    settings = context.bot_data[SETTINGS]
 
     async def send(reminder: Reminder) -> SendStatus:
         try:
