@@ -5,6 +5,7 @@ Buttons are shown as numbered choices; the person picks one by number or by typi
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sys
 import threading
@@ -15,8 +16,11 @@ from bot.config import Settings
 from bot.conversation import Conversation
 from bot.incoming import Incoming
 from bot.plain import plain_text, render_reply
+from bot.reminder_flow import reminder_reply
+from bot.reminder_ticker import SendStatus, TickReport, sessions_done_checker, tick
 from bot.replies import Button, Outcome, Timer
 from bot.services import Services, build_services
+from storage.reminders import Reminder
 
 LOCAL_USER = 0  # the console's one user; Telegram ids are positive
 _DECORATION = re.compile(r"[^\w\s&'/-]")
@@ -37,6 +41,7 @@ class ConsoleChat:
         self.choices: list[Button] = []
         self.lock = threading.Lock()
         self.timers: dict[str, threading.Timer] = {}
+        self.stopping = threading.Event()
 
     def incoming_for(self, line: str) -> Incoming:
         """A button's label (emoji aside) or its number picks it; anything else is typed text.
@@ -91,7 +96,35 @@ class ConsoleChat:
         self.timers[timer.name] = thread
         thread.start()
 
+    def start_reminders(self, interval: float) -> None:
+        """Check the local user's daily reminder every `interval` seconds while the chat runs."""
+        thread = threading.Thread(target=self._reminder_loop, args=(interval,), daemon=True)
+        thread.start()
+
+    def _reminder_loop(self, interval: float) -> None:
+        while not self.stopping.wait(interval):
+            with self.lock:
+                asyncio.run(self.remind_if_due())
+
+    async def remind_if_due(self) -> TickReport:
+        """One reminder tick for the local user; the reminder is printed like any reply."""
+        services = self.conversation.services
+
+        async def show(reminder: Reminder) -> SendStatus:
+            user = services.users.get(reminder.user_id)
+            self._show(Outcome().say(reminder_reply(services, user)))
+            return SendStatus.SENT
+
+        return await tick(
+            services.reminders,
+            services.clock(),
+            show,
+            sessions_done_checker(services.db),
+            only_user=self.user_id,
+        )
+
     def close(self) -> None:
+        self.stopping.set()
         for thread in self.timers.values():
             thread.cancel()
 
@@ -100,6 +133,7 @@ def run_console(settings: Settings, stdin: TextIO = sys.stdin, out: TextIO = sys
     """Chat until end of input or "quit"."""
     services = build_services(settings.db_path, settings.content_dir, files_dir=settings.files_dir)
     chat = ConsoleChat(services, out)
+    chat.start_reminders(settings.reminder_tick_seconds)
     interactive = stdin.isatty()
     out.write(plain_text(services.content.messages("console_intro")) + "\n\n")
     try:

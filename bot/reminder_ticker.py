@@ -54,10 +54,15 @@ async def tick(
     session_done_today: SessionDoneToday,
     batch: int = 1000,
     send_chunk: int = SEND_CHUNK,
+    only_user: int | None = None,
 ) -> TickReport:
-    """Handle up to `batch` due reminders at `now`; the rest wait for the next tick."""
+    """Handle up to `batch` due reminders at `now`; the rest wait for the next tick.
+
+    `only_user` limits the tick to one user: the console chat must never send (and so claim)
+    the reminders of Telegram users who share its database.
+    """
     report = TickReport()
-    due = repo.due(now, batch)
+    due = repo.due(now, batch, only_user)
     report.due = len(due)
     late = [r for r in due if now - r.next_due > CATCH_UP_WINDOW]
     on_time = [r for r in due if now - r.next_due <= CATCH_UP_WINDOW]

@@ -53,13 +53,14 @@ class ReminderRepository:
         ).fetchone()
         return _reminder(row) if row else None
 
-    def due(self, now: datetime, limit: int) -> list[Reminder]:
+    def due(self, now: datetime, limit: int, user_id: int | None = None) -> list[Reminder]:
         """Enabled reminders due at `now`, most overdue first (served by the (enabled, next_due)
-        index)."""
+        index); only `user_id`'s when given."""
+        only_user = "" if user_id is None else " AND user_id = ?"
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM reminders WHERE enabled = 1 AND next_due <= ?"
+            f"SELECT {_COLUMNS} FROM reminders WHERE enabled = 1 AND next_due <= ?{only_user}"
             " ORDER BY next_due LIMIT ?",
-            [_epoch(now), limit],
+            [_epoch(now), *([] if user_id is None else [user_id]), limit],
         ).fetchall()
         return [_reminder(row) for row in rows]
 

@@ -82,3 +82,24 @@ def test_run_without_token_opens_the_console(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "console chat" in done.stderr
     assert "Sciatic" in done.stdout
+
+
+async def test_console_prints_only_the_local_users_due_reminder(services, clock) -> None:
+    from datetime import time
+
+    from bot.console import ConsoleChat
+
+    out = io.StringIO()
+    chat = ConsoleChat(services, out)
+    telegram_user = 77
+    for user_id in (LOCAL_USER, telegram_user):
+        services.users.ensure(user_id, clock())
+        services.reminders.set_daily(user_id, user_id, time(9, 30), "UTC", clock())
+    clock.advance(minutes=45)
+    report = await chat.remind_if_due()
+    assert report.sent == 1
+    assert "Time for today's session" in out.getvalue()
+    assert "Start now" in out.getvalue()
+    # The Telegram user's reminder is left for the bot: still due, not claimed by the console.
+    assert [r.user_id for r in services.reminders.due(clock(), 10)] == [telegram_user]
+    assert (await chat.remind_if_due()).sent == 0
