@@ -4,8 +4,10 @@ A question is read word by word: typos are corrected to words the topics use (ra
 edit distance that grows with the word), words typed together are split ("lowerback") and words
 typed apart are joined ("bio mechanical"). Runs of words are then looked up as alias phrases,
 longest first, each word counting once. A topic scores from its best phrase plus its group (a
-body part or a product beats a general technique) and two rules: pain words turn a body area into
-its symptom topic, and cause words between two body areas point to the biomechanical chain.
+body part or a product beats a general technique) and four rules: pain words turn a body area
+into its symptom topic, cause words between two body areas point to the biomechanical chain, pain
+running "from my lower back down my leg" points to the sciatic nerve, and a question about which
+kit to get, with a body area or a tool named, points to the kit for that area or tool.
 
 Words with an everyday meaning ("back", "block", "calf") name a topic only when the rest of the
 question is about the body too, or when the question is nothing but that word: "block" is the
@@ -17,7 +19,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,6 +46,17 @@ _PAIN_REACH = 4
 _SURE = 0.8
 # A topic that no phrase names: a phrase with this topic only hides an everyday expression.
 NO_TOPIC = ""
+# An alias with "of" or "from" needs it: "back of my leg" is one place, "my back with my legs"
+# two, and "leg pain from my back" is not "the legs when the pain is in my back".
+_BINDING_WORDS = frozenset({"of", "from"})
+# Letters nobody hears, so nobody types them: "soas" is "psoas", "nees" is "knees".
+_SILENT_STARTS = ("ps", "kn", "pn", "wr", "gn")
+_AREA_GROUPS = ("anatomy", "symptoms")
+# Where pain starts, after "from", and how far after "down" or "into" it may end.
+_FROM = "from"
+_PATH_REACH = 4
+# Words that join the areas a kit word follows: "foot and leg set".
+_JOINING_WORDS = frozenset({"and", "or", "n"})
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,10 @@ def _repeats_a_letter(typed: str, known: str) -> bool:
     )
 
 
+def _drops_a_silent_letter(typed: str, known: str) -> bool:
+    return known[1:] == typed and known.startswith(_SILENT_STARTS)
+
+
 def _typo_confidence(word: str) -> float:
     return next(c for n, c in _TYPO_CONFIDENCE if len(word) >= n)
 
@@ -157,8 +174,8 @@ class WordReader:
         corrected = self._correct(token)
         if corrected is None:
             return (Word(singular(token), stop=False, known=False, confidence=1.0),)
-        # A doubled key ("kneee", "hipp") is the surest typo there is.
-        sure = _repeats_a_letter(token, corrected)
+        # A doubled key ("kneee", "hipp") or a silent letter left out ("soas") is a sure typo.
+        sure = _repeats_a_letter(token, corrected) or _drops_a_silent_letter(token, corrected)
         word = Word(
             self._known[corrected],
             stop=False,
@@ -218,6 +235,8 @@ class Phrase:
     words: tuple[str, ...]  # known words, stop words included
     content: tuple[str, ...]  # the same without stop words
     strength: float  # 0-1: how clearly the phrase alone names its topic
+    binding: frozenset[str] = frozenset()  # stop words it cannot do without ("of")
+    generic: bool = False  # only words for a kind of tool ("a ball"), no product's name
 
 
 @dataclass(frozen=True)
@@ -270,6 +289,7 @@ def _all_texts(topics: dict[str, Topic], vocab: Vocabulary) -> list[str]:
 
 def _cue_words(vocab: Vocabulary) -> set[str]:
     cues = set(vocab.context_words | vocab.pain_words) | set(vocab.weak_words)
+    cues |= vocab.link_area_words | vocab.kits.nouns | vocab.paths.via | vocab.paths.ends
     for run in vocab.link_phrases + vocab.link_alone_phrases:
         cues |= {w for w in run if w not in vocab.stop_words}
     return cues
@@ -281,13 +301,15 @@ class PhraseIndex:
 
     by_content: dict[tuple[str, ...], list[Phrase]] = field(default_factory=dict)
     by_words: dict[tuple[str, ...], list[Phrase]] = field(default_factory=dict)
-    word_sets: list[Phrase] = field(default_factory=list)
+    word_sets: dict[str, list[Phrase]] = field(default_factory=dict)  # by their first word
     longest: dict[str, int] = field(default_factory=dict)  # first word -> most words after it
 
     def add(self, phrase: Phrase) -> None:
         # "it band" and "how often" mean nothing without their stop word, so they are only found
         # word for word; other phrases are found with any stop words in between.
-        if len(phrase.content) >= 2 or (phrase.content and len(phrase.words) == 1):
+        # An everyday expression is only ever said word for word ("back to back").
+        fixed = phrase.topic == NO_TOPIC and len(phrase.words) > len(phrase.content)
+        if not fixed and (len(phrase.content) >= 2 or (phrase.content and len(phrase.words) == 1)):
             self._put(self.by_content, phrase.content, phrase)
         if len(phrase.words) > len(phrase.content):
             self._put(self.by_words, phrase.words, phrase)
@@ -297,9 +319,13 @@ class PhraseIndex:
     ) -> None:
         key = key[:MAX_PHRASE_WORDS]
         entries = index.setdefault(key, [])
-        if all(p.topic != phrase.topic for p in entries):
+        same = next((i for i, p in enumerate(entries) if p.topic == phrase.topic), None)
+        if same is None:
             entries.append(phrase)
             self.longest[key[0]] = max(self.longest.get(key[0], 0), len(key))
+        elif len(phrase.binding) < len(entries[same].binding):
+            # "back of leg" and "back leg" share a key; the one that asks less is kept.
+            entries[same] = phrase
 
 
 def _make_phrase(
@@ -311,7 +337,9 @@ def _make_phrase(
     words = tuple(_canonical(t, vocab, plain_forms) for t in tokens)
     content = tuple(w for t, w in zip(tokens, words, strict=True) if t not in vocab.stop_words)
     strength = min(1.0, sum(vocab.weak_words.get(w, 1.0) for w in content)) if content else 0.5
-    return Phrase(topic, words, content, strength)
+    binding = frozenset(w for w in words if w in _BINDING_WORDS)
+    generic = bool(content) and all(w in vocab.generic_tool_words for w in content)
+    return Phrase(topic, words, content, strength, binding, generic)
 
 
 def _build_index(
@@ -326,7 +354,9 @@ def _build_index(
         for text in vocab.word_sets.get(topic.id, ()):
             phrase = _make_phrase(topic.id, text, vocab, plain_forms)
             if phrase is not None and phrase.content:
-                index.word_sets.append(phrase)
+                # Faint words together say clearly what neither says alone ("sit" + "day").
+                phrase = replace(phrase, strength=1.0)
+                index.word_sets.setdefault(phrase.content[0], []).append(phrase)
     for text in vocab.not_topics:
         phrase = _make_phrase(NO_TOPIC, text, vocab, plain_forms)
         if phrase is not None:
@@ -365,8 +395,10 @@ class Matcher:
         self._index = index
         self._reader = reader
         self._cues = vocab.context_words | vocab.pain_words
-        self._links = _runs_by_first_word(vocab.link_phrases)
-        self._links_alone = _runs_by_first_word(vocab.link_alone_phrases)
+        self._links = WordRuns(vocab.link_phrases, reader)
+        self._links_alone = WordRuns(vocab.link_alone_phrases, reader)
+        self._kit_asks = WordRuns(vocab.kits.asks, reader)
+        self._kit_holds = WordRuns(vocab.kits.holds, reader)
 
     @classmethod
     def build(cls, topics: dict[str, Topic], vocabulary_path: Path) -> Matcher:
@@ -397,12 +429,18 @@ class Matcher:
     ) -> list[PhraseHit]:
         hits = []
         longest = self._index.longest
-        for i, pos in enumerate(positions):
-            if words[pos].text not in longest:
+        texts = [words[p].text for p in positions]
+        for i, text in enumerate(texts):
+            if text not in longest:
                 continue
-            for n in range(min(longest[words[pos].text], len(positions) - i), 0, -1):
+            for n in range(min(longest[text], len(positions) - i), 0, -1):
+                phrases = index.get(tuple(texts[i : i + n]))
+                if not phrases:
+                    continue
                 span = positions[i : i + n]
-                phrases = index.get(tuple(words[p].text for p in span))
+                if any(p.binding for p in phrases):
+                    between = {w.text for w in words[span[0] : span[-1] + 1]}
+                    phrases = [p for p in phrases if p.binding <= between]
                 if phrases:
                     hits.append(_hit(phrases, [(p, words[p]) for p in span]))
         return hits
@@ -414,7 +452,8 @@ class Matcher:
                 first.setdefault(word.text, i)
         return [
             _hit([phrase], [(first[w], words[first[w]]) for w in phrase.content], loose=True)
-            for phrase in self._index.word_sets
+            for word in first
+            for phrase in self._index.word_sets.get(word, ())
             if all(w in first for w in phrase.content)
         ]
 
@@ -449,11 +488,7 @@ class Matcher:
                 sure = hit.confidence >= _SURE
                 strength[phrase.topic] += phrase.strength if sure else phrase.strength / 2
                 extra = 0.0 if hit.loose else scoring.per_extra_word * (hit.length - 1)
-                points = (
-                    scoring.phrase
-                    + extra
-                    + scoring.group_bonus.get(self._groups[phrase.topic], 0.0)
-                ) * hit.confidence
+                points = (scoring.phrase + extra + self._bonus(phrase, context)) * hit.confidence
                 best[phrase.topic] = max(best.get(phrase.topic, 0.0), points)
                 count[phrase.topic] += 1
         scores = {
@@ -463,7 +498,16 @@ class Matcher:
         }
         self._apply_symptoms(words, hits, scores)
         self._apply_links(words, hits, scores)
+        self._apply_paths(words, hits, scores)
+        self._apply_kits(words, hits, scores)
         return scores
+
+    def _bonus(self, phrase: Phrase, context: float) -> float:
+        """A body part or a product outranks a technique, in a question about the body; a word
+        for any ball ranks no higher than a technique."""
+        if phrase.generic or context == 0.0:
+            return 0.0
+        return self._vocab.scoring.group_bonus.get(self._groups[phrase.topic], 0.0)
 
     def _apply_symptoms(
         self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
@@ -495,24 +539,93 @@ class Matcher:
             (min(hit.positions), self._area_of(phrase.topic))
             for hit in hits
             for phrase in hit.phrases
-            if phrase.topic and self._groups[phrase.topic] in ("anatomy", "symptoms")
+            if phrase.topic and self._groups[phrase.topic] in _AREA_GROUPS
         ]
         if not areas:
             return
+        # "my legs" is an area to the chain though no topic is only the leg.
+        areas += [(i, w.text) for i, w in enumerate(words) if w.text in vocab.link_area_words]
         # The chain's own alias ("what is causing my back pain") already names one end.
-        if vocab.link_topic in scores or _occurrences(words, self._links_alone):
+        if vocab.link_topic in scores or self._links_alone.find(words):
             linked = True
         else:
             linked = any(
                 {a for p, a in areas if p < link}
                 and {a for p, a in areas if p > link}
                 and len({a for _, a in areas}) >= 2
-                for link in _occurrences(words, self._links)
+                for link in self._links.find(words)
             )
         if linked:
-            top = max(scores[t] for t in scores if self._groups[t] in ("anatomy", "symptoms"))
+            top = max(scores[t] for t in scores if self._groups[t] in _AREA_GROUPS)
             raised = top + vocab.scoring.link_bonus
             scores[vocab.link_topic] = max(scores.get(vocab.link_topic, 0.0), raised)
+
+    def _apply_paths(
+        self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
+    ) -> None:
+        """Pain that runs "from my lower back down one leg" names the path, not its start."""
+        paths = self._vocab.paths
+        if paths.topic is None:
+            return
+        starts = [
+            max(hit.positions)
+            for hit in hits
+            if any(p.topic in paths.sources for p in hit.phrases)
+            and any(_follows_from(words, p) for p in hit.positions)
+        ]
+        texts = [w.text for w in words]
+        for start in starts:
+            via = next((i for i in range(start + 1, len(texts)) if texts[i] in paths.via), None)
+            ahead = texts[via + 1 : via + 1 + _PATH_REACH] if via is not None else []
+            if not paths.ends.isdisjoint(ahead):
+                raised = max(scores.values()) + self._vocab.scoring.link_bonus
+                scores[paths.topic] = max(scores.get(paths.topic, 0.0), raised)
+                return
+
+    def _apply_kits(
+        self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
+    ) -> None:
+        """Which kit for shin splints, or the kit with the footballer: the kit for that."""
+        kits = self._vocab.kits
+        asks = self._kit_asks.find(words)
+        holds = self._kit_holds.find(words)
+        nouns = [i for i, w in enumerate(words) if w.text in kits.nouns]
+        if not (asks or holds or nouns):
+            return
+        named = self._named_before(words, hits, nouns)
+        votes: dict[str, int] = {}
+        for hit in sorted(hits, key=lambda h: min(h.positions)):
+            named_kit = not hit.positions.isdisjoint(named)
+            for phrase in hit.phrases:
+                kit = kits.kit_of.get(phrase.topic)
+                if kit is None:
+                    continue
+                if self._groups[phrase.topic] in _AREA_GROUPS:
+                    asked = bool(asks) or named_kit
+                else:
+                    held = any(h < min(hit.positions) for h in holds)
+                    asked = held or named_kit or (phrase.topic == kit and bool(asks or holds))
+                if asked:
+                    votes[kit] = votes.get(kit, 0) + 1
+        if votes:
+            kit = max(votes, key=lambda k: votes[k])  # on a tie, the first one named
+            raised = max(scores.values()) + self._vocab.scoring.kit_bonus
+            scores[kit] = max(scores.get(kit, 0.0), raised)
+
+    def _named_before(self, words: list[Word], hits: list[PhraseHit], nouns: list[int]) -> set[int]:
+        """Positions of the areas and tools a kit word follows: "hip and lower back bundle"."""
+        covered = set().union(*(h.positions for h in hits)) if hits else set()
+        named: set[int] = set()
+        for noun in nouns:
+            i = noun - 1
+            while i >= 0 and (
+                i in covered
+                or words[i].text in _JOINING_WORDS
+                or words[i].text in self._vocab.link_area_words
+            ):
+                named.add(i)
+                i -= 1
+        return named
 
     def _area_of(self, topic: str) -> str:
         """A body area and its symptom topic count as one area."""
@@ -545,6 +658,14 @@ def _weigh(points: float, context: float, strength: float) -> float:
     return points * min(1.0, strength) * (context or 1.0)
 
 
+def _follows_from(words: list[Word], position: int) -> bool:
+    """'from my lower back': "from" and nothing but stop words before `position`."""
+    i = position - 1
+    while i >= 0 and words[i].stop and words[i].text != _FROM:
+        i -= 1
+    return i >= 0 and words[i].text == _FROM
+
+
 def _hit(phrases: Sequence[Phrase], span: list[tuple[int, Word]], loose: bool = False) -> PhraseHit:
     content = sum(not w.stop for _, w in span)
     # "every day" says more than "day"; a phrase of two real words needs no such help.
@@ -571,18 +692,36 @@ def _select_hits(hits: list[PhraseHit]) -> list[PhraseHit]:
     return chosen
 
 
-def _runs_by_first_word(runs: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:
-    by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
-    for run in runs:
-        by_first[run[0]].append(run)
-    return dict(by_first)
+class WordRuns:
+    """Short runs of words found where they start in a question ("root of", "which kit").
+
+    A run with stop words is found word for word; a run without them is found with any stop
+    words in between ("start way further down" holds "start further down").
+    """
+
+    def __init__(self, runs: Iterable[tuple[str, ...]], reader: WordReader):
+        self._exact: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        self._content: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for run in runs:
+            # Read as a question is read, so "causing" in a run meets "causing" in a question.
+            words = [w for token in run for w in reader.read(token)]
+            texts = tuple(w.text for w in words)
+            has_stops = any(w.stop for w in words)
+            (self._exact if has_stops else self._content)[texts[0]].append(texts)
+
+    def find(self, words: list[Word]) -> list[int]:
+        """Where any run starts in `words`."""
+        found = _starts(words, list(range(len(words))), self._exact)
+        content = [i for i, w in enumerate(words) if not w.stop]
+        return found + _starts(words, content, self._content)
 
 
-def _occurrences(words: list[Word], runs: dict[str, list[tuple[str, ...]]]) -> list[int]:
-    """Where any of `runs` (indexed by their first word) starts in `words`."""
-    texts = [w.text for w in words]
+def _starts(
+    words: list[Word], positions: list[int], runs: dict[str, list[tuple[str, ...]]]
+) -> list[int]:
+    texts = [words[p].text for p in positions]
     return [
-        i
+        positions[i]
         for i, text in enumerate(texts)
         for run in runs.get(text, ())
         if tuple(texts[i : i + len(run)]) == run

@@ -11,7 +11,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +111,7 @@ class RedFlagScreen:
         concepts: dict[str, _Concept],
         advice: dict[str, str],
         negation: _Negation,
-        not_symptoms: re.Pattern[str] | None,
+        not_symptoms: _Concept | None,
         typos: dict[str, str],
     ):
         severity = {level: rank for rank, level in enumerate(LEVELS)}
@@ -131,7 +131,10 @@ class RedFlagScreen:
         message = _Message(self._prepare(text), self._not_symptoms)
         for rule in self._rules:
             for alternative in rule.alternatives:
-                if all(self._present(name, message) for name in alternative):
+                for name in alternative:
+                    if not self._present(name, message):
+                        break
+                else:
                     return RedFlag(rule.level, rule.id, rule.label, self._advice[rule.level])
         return None
 
@@ -146,7 +149,7 @@ class RedFlagScreen:
             concept = self._concepts[name]
             found = concept.could_match(message.keys) and any(
                 not self._negation.cancels(message.masked, m.start(), m.end())
-                for m in concept.pattern.finditer(message.masked)
+                for m in concept.matches(message)
             )
             message.found[name] = found
         return found
@@ -155,7 +158,7 @@ class RedFlagScreen:
 class _Message:
     """One message being screened, with what has been found in it so far."""
 
-    def __init__(self, text: str, not_symptoms: re.Pattern[str] | None):
+    def __init__(self, text: str, not_symptoms: _Concept | None):
         self.text = text
         self.keys = {word[:KEY_LENGTH] for word in text.split(" ")}
         self.found: dict[str, bool] = {}
@@ -166,9 +169,51 @@ class _Message:
     def masked(self) -> str:
         """The text with everyday look-alike phrases blanked out, computed when first needed."""
         if self._masked is None:
-            patterns = self._not_symptoms
-            self._masked = patterns.sub(_MASK, self.text) if patterns else self.text
+            self._masked = self._mask()
         return self._masked
+
+    def _mask(self) -> str:
+        phrases = self._not_symptoms
+        if phrases is None or not phrases.could_match(self.keys):
+            return self.text
+        return phrases.pattern.sub(_MASK, self.text)
+
+
+def _matches_at_word_starts(
+    starters: _Starters, text: str, message_keys: set[str]
+) -> list[re.Match[str]]:
+    """A match at every word start where one can begin; far quicker than a search.
+
+    The normalised text is words separated by single spaces, so a match can only start at the
+    start of a word, and only the terms that can begin with that word's key are tried there.
+    """
+    matches = []
+    patterns = starters.patterns
+    for key in starters.keys.intersection(message_keys):
+        pattern = patterns[key]
+        if text.startswith(key):
+            match = pattern.match(text)
+            if match:
+                matches.append(match)
+        needle = " " + key
+        found = text.find(needle)
+        while found >= 0:
+            match = pattern.match(text, found + 1)
+            if match:
+                matches.append(match)
+            found = text.find(needle, found + 1)
+    return matches
+
+
+_KeySets = tuple[frozenset[str], ...]  # a match has a word starting with a key of each set
+
+
+@dataclass(frozen=True)
+class _Starters:
+    """The terms that can start with a word of each key, as one pattern per key."""
+
+    patterns: dict[str, re.Pattern[str]]
+    keys: frozenset[str]  # the same keys, for quick set operations
 
 
 @dataclass(frozen=True)
@@ -176,9 +221,36 @@ class _Concept:
     pattern: re.Pattern[str]
     # Every match contains a word starting with one of these keys; None when unknown.
     keys: frozenset[str] | None
+    # Keys of the terms that need only one word: any of them in a message may match.
+    single_keys: frozenset[str] = frozenset()
+    # Terms that need several words ("{numbness} ... {saddle-area}"), by a key of their least
+    # common word: such a term may match when each of its other key sets is met too.
+    combined_keys: dict[str, tuple[_KeySets, ...]] = field(default_factory=dict)
+    combined_first_keys: frozenset[str] = frozenset()
+    # None when some term's first word is unknown, so the whole text is searched.
+    starters: _Starters | None = None
+
+    def matches(self, message: _Message) -> Iterable[re.Match[str]]:
+        if self.starters is None:
+            return self.pattern.finditer(message.masked)
+        return _matches_at_word_starts(self.starters, message.masked, message.keys)
 
     def could_match(self, message_keys: set[str]) -> bool:
-        return self.keys is None or not self.keys.isdisjoint(message_keys)
+        if self.keys is None:
+            return True
+        if self.keys.isdisjoint(message_keys):
+            return False
+        if not self.single_keys.isdisjoint(message_keys):
+            return True
+        combined = self.combined_keys
+        for key in self.combined_first_keys.intersection(message_keys):
+            for other_key_sets in combined[key]:
+                for keys in other_key_sets:
+                    if keys.isdisjoint(message_keys):
+                        break
+                else:
+                    return True
+        return False
 
 
 # --- word keys: a cheap test that lets most concepts skip their regex -----------------------
@@ -194,6 +266,8 @@ _COMMON_KEYS = frozenset(
         "you",
     }
 )  # fmt: skip
+# Keys of words that nearly every message here contains: they make poor sole keys too.
+_DOMAIN_KEYS = frozenset({"bac", "pai", "hur", "hip", "leg", "fee", "sor", "ach", "low", "my"})
 _SMALL_CHARACTER_SET = 12
 _Start = tuple[str, bool]  # (literal start of a match, whether the word ends right after it)
 
@@ -204,28 +278,76 @@ def _word_keys(pattern: str) -> frozenset[str] | None:
     Of the words a match must contain, the least common one is chosen ("fall" in
     "(a|the|my) fall"). None when no such word is known in advance.
     """
+    key_sets = _all_word_keys(pattern)
+    return key_sets[0] if key_sets else None
+
+
+def _all_word_keys(pattern: str) -> _KeySets | None:
+    """Key sets of every word that a match of `pattern` must contain, least common first."""
     if _parser is None:
         return None
     try:
         candidates = _mandatory_word_keys(list(_parser.parse(pattern)))
     except Exception:  # an unfamiliar parser shape: no shortcut, the pattern always runs
         return None
-    return min(candidates, key=_commonness) if candidates else None
+    unique = sorted(set(candidates), key=_commonness)
+    return tuple(unique) if unique else None
 
 
-def _concept_keys(fragments: list[str]) -> frozenset[str] | None:
+def _new_concept(pattern: str, fragments: list[str]) -> _Concept:
+    compiled = re.compile(pattern)
+    starters = _starters(fragments)
     keys: set[str] = set()
+    single: set[str] = set()
+    combined: dict[str, list[_KeySets]] = {}
     for fragment in fragments:
-        term_keys = _word_keys(fragment)
-        if term_keys is None:
+        key_sets = _all_word_keys(fragment)
+        if key_sets is None:
+            return _Concept(compiled, None, starters=starters)
+        keys |= key_sets[0]
+        if len(key_sets) == 1:
+            single |= key_sets[0]
+            continue
+        # Two words are enough to skip most messages; more only cost time.
+        for key in key_sets[0]:
+            combined.setdefault(key, []).append(key_sets[1:2])
+    return _Concept(
+        compiled,
+        frozenset(keys),
+        frozenset(single),
+        {key: tuple(others) for key, others in combined.items()},
+        frozenset(combined),
+        starters,
+    )
+
+
+def _starters(fragments: list[str]) -> _Starters | None:
+    """One pattern per first-word key, of the fragments whose matches can start with it."""
+    by_key: dict[str, list[str]] = {}
+    for fragment in fragments:
+        first_keys = _first_word_keys(_whole_words([fragment]))
+        if first_keys is None:
             return None
-        keys |= term_keys
-    return frozenset(keys)
+        for key in first_keys:
+            by_key.setdefault(key, []).append(fragment)
+    # Keys that share a group share one compiled pattern (the re module caches compilations).
+    patterns = {key: re.compile(_whole_words(group)) for key, group in by_key.items()}
+    return _Starters(patterns, frozenset(patterns))
+
+
+def _first_word_keys(pattern: str) -> frozenset[str] | None:
+    """Keys of the words a match of `pattern` may start with; None when unknown."""
+    if _parser is None:
+        return None
+    try:
+        return _keys_of_starts(_starts(list(_parser.parse(pattern)), "", 0))
+    except Exception:  # an unfamiliar parser shape: the whole text is searched
+        return None
 
 
 def _commonness(keys: frozenset[str]) -> tuple[int, int]:
     short = sum(1 for key in keys if len(key) < KEY_LENGTH)
-    return (len(keys & _COMMON_KEYS) + short, len(keys))
+    return (len(keys & _COMMON_KEYS) + len(keys & _DOMAIN_KEYS) + short, len(keys))
 
 
 def _mandatory_word_keys(ops: list[Any]) -> list[frozenset[str]]:
@@ -398,7 +520,7 @@ class _ConceptCompiler:
         compiled = {}
         for name in self._raw:
             pattern = self.expand(name)
-            compiled[name] = _Concept(re.compile(pattern), _concept_keys(self._fragments[name]))
+            compiled[name] = _new_concept(pattern, self._fragments[name])
         return compiled
 
 
@@ -495,6 +617,10 @@ def _parse_rules(data: dict[str, Any], concepts: dict[str, Any], file: str) -> l
 
 def _phrase_list(data: dict[str, Any], key: str, file: str, entry: str | None) -> str:
     """The terms under `key` as one alternation, each checked as a regex."""
+    return "|".join(_phrase_fragments(data, key, file, entry))
+
+
+def _phrase_fragments(data: dict[str, Any], key: str, file: str, entry: str | None) -> list[str]:
     fragments = []
     for term in optional_str_list(data, key, file, entry):
         fragment = _term_to_regex(term)
@@ -505,7 +631,7 @@ def _phrase_list(data: dict[str, Any], key: str, file: str, entry: str | None) -
                 file, f"'{term}' is not a valid pattern ({exc})", entry, key
             ) from exc
         fragments.append(fragment)
-    return "|".join(fragments)
+    return fragments
 
 
 def _parse_negation(data: dict[str, Any], file: str) -> _Negation:
@@ -524,9 +650,9 @@ def _parse_negation(data: dict[str, Any], file: str) -> _Negation:
     return _Negation(re.compile(before_pattern), re.compile(after_pattern))
 
 
-def _parse_not_symptoms(data: dict[str, Any], file: str) -> re.Pattern[str] | None:
-    alternation = _phrase_list(data, "not_symptoms", file, None)
-    return re.compile(_whole_words([alternation])) if alternation else None
+def _parse_not_symptoms(data: dict[str, Any], file: str) -> _Concept | None:
+    fragments = _phrase_fragments(data, "not_symptoms", file, None)
+    return _new_concept(_whole_words(fragments), fragments) if fragments else None
 
 
 def _literal_words(texts: Iterable[str]) -> set[str]:

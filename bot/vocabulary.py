@@ -1,6 +1,7 @@
 """The lay-word vocabulary a therapist tunes in content/vocabulary.yaml, read and validated.
 
-Stop words, spellings, synonyms, weak words and the scoring points the matcher uses. Loading
+Stop words, spellings, synonyms, weak words, the words of the matcher's rules (cause words, pain
+that runs down the leg, which kit to get) and the scoring points the matcher uses. Loading
 checks the shape of every entry; `check_topic_ids` checks the topic ids against the topics, which
 only the matcher's builder has at hand.
 """
@@ -28,9 +29,30 @@ class Scoring:
     per_extra_phrase: float
     symptom_bonus: float
     link_bonus: float
+    kit_bonus: float
     candidate_floor: float
     off_topic_factor: float
     group_bonus: dict[str, float]
+
+
+@dataclass(frozen=True)
+class KitWords:
+    """How a question asks which kit to get, and which kit answers for each topic."""
+
+    asks: tuple[tuple[str, ...], ...]  # "which kit", "what should i buy"
+    nouns: frozenset[str]  # "kit", "bundle", "set": straight after an area or tool they name a kit
+    holds: tuple[tuple[str, ...], ...]  # "kit with": tools named after it point to their kit
+    kit_of: dict[str, str]  # an area, tool or kit topic -> the kit for it
+
+
+@dataclass(frozen=True)
+class PathWords:
+    """Pain running from one area down into others names one topic: "from my back down my leg"."""
+
+    topic: str | None
+    sources: frozenset[str]  # topics the pain runs from
+    via: frozenset[str]  # "down", "into"
+    ends: frozenset[str]  # words for where it runs to: "leg", "foot"
 
 
 @dataclass(frozen=True)
@@ -38,6 +60,7 @@ class Vocabulary:
     stop_words: frozenset[str]
     plain_words: frozenset[str]
     off_topic_words: frozenset[str]
+    generic_tool_words: frozenset[str]
     spellings: dict[str, str]
     synonyms: dict[str, tuple[str, ...]]
     word_sets: dict[str, tuple[str, ...]]
@@ -49,6 +72,9 @@ class Vocabulary:
     link_topic: str | None
     link_phrases: tuple[tuple[str, ...], ...]
     link_alone_phrases: tuple[tuple[str, ...], ...]
+    link_area_words: frozenset[str]
+    kits: KitWords
+    paths: PathWords
     scoring: Scoring
 
 
@@ -96,6 +122,7 @@ _SCORING_RANGES = {
     "per_extra_phrase": (0, 30),
     "symptom_bonus": (0, 50),
     "link_bonus": (0, 50),
+    "kit_bonus": (0, 50),
     "candidate_floor": (0, 100),
     "off_topic_factor": (0, 1),
 }
@@ -148,6 +175,7 @@ def load_vocabulary(path: Path) -> Vocabulary:
         ),
         plain_words=_words(data, "plain_words", file),
         off_topic_words=_words(data, "off_topic_words", file),
+        generic_tool_words=_words(data, "generic_tool_words", file),
         spellings=spellings,
         synonyms=_topic_lists(data, "synonyms", file),
         word_sets=_topic_lists(data, "word_sets", file),
@@ -157,15 +185,46 @@ def load_vocabulary(path: Path) -> Vocabulary:
         pain_words=_words(symptoms, "pain_words", file, "symptoms"),
         symptom_topics={str(k): str(v) for k, v in _mapping(symptoms, "topics", file).items()},
         link_topic=link_topic,
-        link_phrases=_word_runs(links, "words", file),
-        link_alone_phrases=_word_runs(links, "alone", file),
+        link_phrases=_word_runs(links, "words", file, "links"),
+        link_alone_phrases=_word_runs(links, "alone", file, "links"),
+        link_area_words=_words(links, "areas", file, "links"),
+        kits=_parse_kits(_mapping(data, "kits", file), file),
+        paths=_parse_paths(_mapping(data, "paths", file), file),
         scoring=_parse_scoring(_mapping(data, "scoring", file), file),
     )
 
 
-def _word_runs(data: dict[str, Any], key: str, file: str) -> tuple[tuple[str, ...], ...]:
-    phrases = _phrases(data.get(key, []), file, "links", key)
-    return tuple(tuple(singular(w) for w in tokenize(p)) for p in phrases)
+def _word_runs(
+    data: dict[str, Any], key: str, file: str, entry: str
+) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(tokenize(p)) for p in _phrases(data.get(key, []), file, entry, key))
+
+
+def _parse_paths(raw: dict[str, Any], file: str) -> PathWords:
+    topic = raw.get("topic")
+    if topic is not None and not isinstance(topic, str):
+        raise ContentError(file, "must be a topic id", "paths", "topic")
+    return PathWords(
+        topic=topic,
+        sources=frozenset(_phrases(raw.get("from", []), file, "paths", "from")),
+        via=_words(raw, "via", file, "paths"),
+        ends=_words(raw, "to", file, "paths"),
+    )
+
+
+def _parse_kits(raw: dict[str, Any], file: str) -> KitWords:
+    kit_of: dict[str, str] = {}
+    for kit, topics in _mapping(raw, "topics", file).items():
+        kit_of[str(kit)] = str(kit)
+        for topic in _phrases(topics, file, str(kit), "kits"):
+            if kit_of.setdefault(topic, str(kit)) != kit:
+                raise ContentError(file, f"'{topic}' is listed under two kits", str(kit), "kits")
+    return KitWords(
+        asks=_word_runs(raw, "asks", file, "kits"),
+        nouns=_words(raw, "nouns", file, "kits"),
+        holds=_word_runs(raw, "holds", file, "kits"),
+        kit_of=kit_of,
+    )
 
 
 def check_topic_ids(vocab: Vocabulary, topics: dict[str, Topic], file: str) -> None:
@@ -173,8 +232,12 @@ def check_topic_ids(vocab: Vocabulary, topics: dict[str, Topic], file: str) -> N
     named = [(t, "synonyms") for t in vocab.synonyms]
     named += [(t, "word_sets") for t in vocab.word_sets]
     named += [(t, "symptoms") for pair in vocab.symptom_topics.items() for t in pair]
+    named += [(t, "kits") for t in vocab.kits.kit_of]
+    named += [(t, "paths") for t in vocab.paths.sources]
     if vocab.link_topic is not None:
         named.append((vocab.link_topic, "links"))
+    if vocab.paths.topic is not None:
+        named.append((vocab.paths.topic, "paths"))
     for topic_id, key in named:
         if topic_id not in topics:
             raise ContentError(file, f"names unknown topic '{topic_id}'", topic_id, key)

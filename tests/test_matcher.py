@@ -9,10 +9,11 @@ import pytest
 
 from bot.errors import ContentError
 from bot.matcher import Matcher, MatchResult
+from bot.program import load_program
 from bot.textnorm import MAX_INPUT_CHARS, normalize, singular, tokenize, truncate, verb_bases
 from bot.topics import Topic, load_topics
 from bot.vocabulary import load_vocabulary
-from tests.support.content_fixtures import CONTENT, TOPICS_DIR
+from tests.support.content_fixtures import CONTENT, PROGRAM_FILE, TOPICS_DIR
 
 VOCABULARY = CONTENT / "vocabulary.yaml"
 DATA = Path(__file__).resolve().parent / "data"
@@ -142,6 +143,8 @@ def test_verb_bases(word: str, base: str) -> None:
         ("lowerback pain", "lower-back"),
         ("bio mechanical chain", "biomechanical-chain"),
         ("kneee", "knee"),
+        ("soas", "psoas"),
+        ("nees", "knee"),
     ],
 )
 def test_typos_are_read_as_the_word_meant(matcher: Matcher, question: str, topic: str) -> None:
@@ -205,6 +208,62 @@ def test_a_pain_word_turns_the_knee_into_knee_pain(matcher: Matcher) -> None:
 
 def test_cause_words_between_two_areas_point_to_the_chain(matcher: Matcher) -> None:
     assert matcher.match("can tight calves cause back pain").topic == "biomechanical-chain"
+
+
+def test_an_of_phrase_needs_its_of(matcher: Matcher) -> None:
+    assert matcher.match("the back of my legs is tight").topic == "hamstrings"
+    assert matcher.match("lying on my back with my legs straight").topic != "hamstrings"
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("pain that runs from my lower back down into my foot", "sciatic-nerve"),
+        ("ache from my butt down to my knee", "sciatic-nerve"),
+        ("my lower back hurts and so does my knee", "lower-back"),
+    ],
+)
+def test_pain_running_from_the_back_down_the_leg_is_the_nerve(
+    matcher: Matcher, question: str, topic: str
+) -> None:
+    assert matcher.match(question).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("which kit should i get for my sciatica", "hip-lower-back-kit"),
+        ("my shins hurt, which kit is for that", "foot-lower-leg-kit"),
+        ("the kit with the quadballer", "foot-lower-leg-kit"),
+        ("which kit has the baller block", "hip-lower-back-kit"),
+        ("knee and shin bundle", "foot-lower-leg-kit"),
+        ("the block that came in my kit", "baller-block"),
+        ("my calves hurt", "soleus"),
+    ],
+)
+def test_asking_which_kit_points_to_the_kit_for_the_area_or_tool(
+    matcher: Matcher, question: str, topic: str
+) -> None:
+    assert matcher.match(question).topic == topic
+
+
+def test_the_vocabulary_kits_hold_the_tools_the_program_says(topics: dict[str, Topic]) -> None:
+    kit_of = load_vocabulary(VOCABULARY).kits.kit_of
+    for kit, tools in load_program(PROGRAM_FILE, topics).kit_contents.items():
+        listed = {t for t, k in kit_of.items() if k == kit and topics[t].group == "kits"}
+        assert listed == {*tools, kit}
+
+
+def test_a_body_part_beats_a_ball_that_is_no_product(matcher: Matcher) -> None:
+    assert matcher.match("rolling my upper back on a ball").topic == "mid-back"
+    assert matcher.match("the tp ball on my upper back").topic == "tp-massage-ball"
+    assert matcher.match("balls").topic == "tp-massage-ball"
+
+
+def test_an_everyday_expression_hides_its_body_word_only_word_for_word(matcher: Matcher) -> None:
+    assert matcher.match("be right back").topic is None
+    assert matcher.match("back to back meetings").topic is None
+    assert matcher.match("my back hurts, back to the same old pain").topic == "lower-back"
 
 
 def test_candidates_are_best_first_and_bounded(matcher: Matcher) -> None:
@@ -284,6 +343,14 @@ def test_the_shipped_vocabulary_loads() -> None:
         ("spellings:\n  hp: [hip]\n", "hp", "spellings"),
         ("stop_words: [the, no]\n", None, "stop_words"),
         ("word_sets:\n  psoas: groin spine\n", "psoas", "word_sets"),
+        ("kits:\n  topics:\n    hip-kit: [psoas]\n", "hip-kit", "kits"),
+        (
+            "kits:\n  topics:\n    hip-lower-back-kit: [knee]\n    foot-lower-leg-kit: [knee]\n",
+            "foot-lower-leg-kit",
+            "kits",
+        ),
+        ("paths:\n  topic: [sciatic-nerve]\n", "paths", "topic"),
+        ("paths:\n  topic: sciatic-nerve\n  from: [no-such-topic]\n", "no-such-topic", "paths"),
     ],
 )
 def test_vocabulary_errors_name_the_entry_and_field(

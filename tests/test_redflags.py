@@ -304,10 +304,46 @@ def test_word_keys_name_a_word_every_match_contains(pattern: str, keys: set[str]
     assert redflags._word_keys(pattern) == expected
 
 
+def _screened_messages(screen: RedFlagScreen) -> list[tuple[str, redflags._Message]]:
+    texts = [m for _, m in _flagged_cases()] + _ordinary_messages()
+    return [
+        (text, redflags._Message(screen._prepare(text), screen._not_symptoms)) for text in texts
+    ]
+
+
 def test_prefilter_never_hides_a_regex_match(screen: RedFlagScreen) -> None:
-    messages = [m for _, m in _flagged_cases()] + _ordinary_messages()
-    for text in messages:
-        message = redflags._Message(screen._prepare(text), screen._not_symptoms)
+    for text, message in _screened_messages(screen):
         for name, concept in screen._concepts.items():
             if concept.pattern.search(message.masked):
                 assert concept.could_match(message.keys), (name, text)
+
+
+def test_trying_word_starts_finds_every_match_a_search_finds(screen: RedFlagScreen) -> None:
+    for text, message in _screened_messages(screen):
+        for name, concept in screen._concepts.items():
+            searched = {m.start() for m in concept.pattern.finditer(message.masked)}
+            tried = {m.start() for m in concept.matches(message)}
+            assert searched <= tried, (name, text)
+
+
+def test_every_concept_is_tried_only_at_word_starts(screen: RedFlagScreen) -> None:
+    assert all(concept.starters is not None for concept in screen._concepts.values())
+
+
+@pytest.mark.parametrize(
+    ("message", "flagged"),
+    [
+        # Numbness that comes and goes with sitting or riding is pressure on a nerve.
+        ("my bum goes numb on long drives", False),
+        ("numb bum after a long bike ride", False),
+        ("my left butt cheek is numb sometimes and it goes down my leg", False),
+        # Numbness that stays, or both sides, or no such cause, is the saddle red flag.
+        ("my bum goes numb when I sit and it has stayed numb since Monday", True),
+        ("my bum feels numb like it's asleep, both cheeks", True),
+        ("my butt is numb and it won't go away", True),
+    ],
+)
+def test_sitting_numbness_is_told_from_saddle_numbness(
+    screen: RedFlagScreen, message: str, flagged: bool
+) -> None:
+    assert (screen.screen(message) is not None) == flagged
