@@ -2,16 +2,20 @@
 
 A question is read word by word: typos are corrected to words the topics use (rapidfuzz with an
 edit distance that grows with the word), words typed together are split ("lowerback") and words
-typed apart are joined ("bio mechanical"). Runs of words are then looked up as alias phrases,
-longest first, each word counting once. A topic scores from its best phrase plus its group (a
-body part or a product beats a general technique) and four rules: pain words turn a body area
-into its symptom topic, cause words between two body areas point to the biomechanical chain, pain
-running "from my lower back down my leg" points to the sciatic nerve, and a question about which
-kit to get, with a body area or a tool named, points to the kit for that area or tool.
+typed apart are joined ("bio mechanical", "so as"). Runs of words are then looked up as alias
+phrases, longest first, each word counting once. A topic scores from its best phrase plus its
+group (a body part or a product beats a general technique) and five rules: pain words turn a body
+area into its symptom topic, a topic listed as narrower outranks the broader one ("how often" over
+"massage"), cause words between two body areas point to the biomechanical chain unless the areas
+are neighbours that explain each other (piriformis and sciatica), pain running "from my lower
+back down my leg" points to the sciatic nerve, and a question about which kit to get, with a body
+area or a tool named, points to the kit for that area or tool.
 
 Words with an everyday meaning ("back", "block", "calf") name a topic only when the rest of the
 question is about the body too, or when the question is nothing but that word: "block" is the
-Baller Block, "block this number" is out of scope.
+Baller Block, "block this number" is out of scope. A word from another world (a farm, a team, a
+government, an engine) puts the whole question out of scope unless the asker's own body is in it
+too: "a calf born on the farm" names no topic, "my calves ache after farm work" does.
 """
 
 from __future__ import annotations
@@ -57,6 +61,14 @@ _FROM = "from"
 _PATH_REACH = 4
 # Words that join the areas a kit word follows: "foot and leg set".
 _JOINING_WORDS = frozenset({"and", "or", "n"})
+# A piece of a word split in two ("so az") is this short; longer ones are words of their own.
+_FRAGMENT = 3
+# "my calf" is the asker's own body; "the calf" may be a farm animal. Fainter words have an
+# everyday sense after "my" too: "my back garden", "my band".
+_OWNERS = frozenset({"my"})
+_OWN_STRENGTH = 0.7
+# Letters that sound alike, so "psoaz" and "kalf" are sure typos.
+_SOUND_ALIKES = frozenset({("z", "s"), ("s", "z"), ("k", "c"), ("c", "k")})
 
 
 @dataclass(frozen=True)
@@ -120,6 +132,13 @@ def _drops_a_silent_letter(typed: str, known: str) -> bool:
     return known[1:] == typed and known.startswith(_SILENT_STARTS)
 
 
+def _swaps_a_sound(typed: str, known: str) -> bool:
+    if len(typed) != len(known):
+        return False
+    swaps = [(a, b) for a, b in zip(typed, known, strict=True) if a != b]
+    return len(swaps) == 1 and swaps[0] in _SOUND_ALIKES
+
+
 def _typo_confidence(word: str) -> float:
     return next(c for n, c in _TYPO_CONFIDENCE if len(word) >= n)
 
@@ -134,10 +153,43 @@ class WordReader:
         for surface in sorted(known):
             self._by_length[len(surface)].append(surface)
         self.read = lru_cache(maxsize=_WORD_CACHE)(self._read)
+        self.read_joined = lru_cache(maxsize=_WORD_CACHE)(self._joined)
         self._known_exactly = lru_cache(maxsize=_WORD_CACHE)(self._exact)
 
     def is_known(self, token: str) -> bool:
         return self._known_exactly(token) is not None
+
+    def _joined(self, first: str, second: str) -> tuple[Word, ...] | None:
+        """Two tokens as one word when they only make sense together: "bio mechanical", "so as"
+        (psoas said aloud) or "so az"; None when they are two words."""
+        together = first + second
+        if self.is_known(together):
+            parts = self.read(first) + self.read(second)
+            # Two real words stay two ("back ache"); "bio" is no word and "so as" no content.
+            if all(w.known for w in parts) and any(not w.stop for w in parts):
+                return None
+            return self.read(together)
+        # Otherwise only a stop word and a short fragment nobody knows may be joined.
+        stops = self._vocab.stop_words
+        if first in stops and second in stops:
+            return None
+        for token in (first, second):
+            if token not in stops and (len(token) > _FRAGMENT or self.is_known(token)):
+                return None
+        if any(w.known and not w.stop for w in self.read(first) + self.read(second)):
+            return None
+        # Joined, they may be a sure typo of a known word: "so az" -> "soaz" -> "soas".
+        read = self.read(together)
+        sure = len(read) == 1 and read[0].known and not read[0].stop
+        return read if sure and read[0].confidence >= _SURE_TYPO else None
+
+    def is_plain(self, token: str) -> bool:
+        """An ordinary word that is never read as a typo ("skin", "shark")."""
+        vocab = self._vocab
+        return any(
+            form in vocab.plain_words or form in vocab.off_topic_words
+            for form in (token, singular(token))
+        )
 
     def _exact(self, token: str) -> str | None:
         token = self._vocab.spellings.get(token, token)
@@ -152,7 +204,7 @@ class WordReader:
             return (word,)
         if len(token) > _LONGEST_WORD:
             return (Word(token, stop=False, known=False, confidence=1.0),)
-        if token in self._vocab.plain_words or singular(token) in self._vocab.plain_words:
+        if self.is_plain(token):
             return (Word(singular(token), stop=False, known=False, confidence=1.0),)
         return self._split(token) or self._guess(token)
 
@@ -174,8 +226,13 @@ class WordReader:
         corrected = self._correct(token)
         if corrected is None:
             return (Word(singular(token), stop=False, known=False, confidence=1.0),)
-        # A doubled key ("kneee", "hipp") or a silent letter left out ("soas") is a sure typo.
-        sure = _repeats_a_letter(token, corrected) or _drops_a_silent_letter(token, corrected)
+        # A doubled key ("kneee"), a silent letter left out ("soas") or a letter that sounds
+        # the same ("psoaz") is a sure typo.
+        sure = (
+            _repeats_a_letter(token, corrected)
+            or _drops_a_silent_letter(token, corrected)
+            or _swaps_a_sound(token, corrected)
+        )
         word = Word(
             self._known[corrected],
             stop=False,
@@ -214,14 +271,13 @@ def read_question(text: str, reader: WordReader) -> list[Word]:
     words: list[Word] = []
     i = 0
     while i < len(tokens):
-        current = reader.read(tokens[i])
-        if i + 1 < len(tokens) and reader.is_known(tokens[i] + tokens[i + 1]):
-            following = reader.read(tokens[i + 1])
-            if not all(w.known for w in current + following):
-                words.extend(reader.read(tokens[i] + tokens[i + 1]))
+        if i + 1 < len(tokens):
+            joined = reader.read_joined(tokens[i], tokens[i + 1])
+            if joined is not None:
+                words.extend(joined)
                 i += 2
                 continue
-        words.extend(current)
+        words.extend(reader.read(tokens[i]))
         i += 1
     return words
 
@@ -303,12 +359,15 @@ class PhraseIndex:
     by_words: dict[tuple[str, ...], list[Phrase]] = field(default_factory=dict)
     word_sets: dict[str, list[Phrase]] = field(default_factory=dict)  # by their first word
     longest: dict[str, int] = field(default_factory=dict)  # first word -> most words after it
+    topic_words: set[str] = field(default_factory=set)  # the content words naming a topic
 
     def add(self, phrase: Phrase) -> None:
         # "it band" and "how often" mean nothing without their stop word, so they are only found
         # word for word; other phrases are found with any stop words in between.
         # An everyday expression is only ever said word for word ("back to back").
         fixed = phrase.topic == NO_TOPIC and len(phrase.words) > len(phrase.content)
+        if phrase.topic != NO_TOPIC:
+            self.topic_words.update(phrase.content)
         if not fixed and (len(phrase.content) >= 2 or (phrase.content and len(phrase.words) == 1)):
             self._put(self.by_content, phrase.content, phrase)
         if len(phrase.words) > len(phrase.content):
@@ -397,6 +456,8 @@ class Matcher:
         self._cues = vocab.context_words | vocab.pain_words
         self._links = WordRuns(vocab.link_phrases, reader)
         self._links_alone = WordRuns(vocab.link_alone_phrases, reader)
+        self._link_descriptions = WordRuns(vocab.link_descriptions, reader)
+        self._link_words = self._links.words - index.topic_words
         self._kit_asks = WordRuns(vocab.kits.asks, reader)
         self._kit_holds = WordRuns(vocab.kits.holds, reader)
 
@@ -457,26 +518,57 @@ class Matcher:
             if all(w in first for w in phrase.content)
         ]
 
-    def _context(self, words: list[Word], hits: list[PhraseHit]) -> float:
-        """1.0 when the question is plainly about the body, so everyday words may name a topic;
-        0.0 when it is not; the off-topic factor when it is plainly about something else."""
+    def _context(self, words: list[Word], hits: list[PhraseHit]) -> tuple[float, bool]:
+        """1.0 when the question is plainly about the body, so everyday words may name a topic,
+        0.0 when it is not; and whether it is plainly about something else (a farm's calf, a
+        team's kit, a government's posture), unless the asker's own body or pain is in it."""
         covered = set().union(*(h.positions for h in hits)) if hits else set()
-        uncovered = [w for i, w in enumerate(words) if not w.stop and i not in covered]
-        if any(w.text in self._cues for w in uncovered if w.confidence == 1.0):
+        uncovered = {i: w for i, w in enumerate(words) if not w.stop and i not in covered}
+        if any(w.text in self._vocab.off_topic_words for w in uncovered.values()):
+            own_body = self._about_own_body(words, hits)
+            return (1.0, False) if own_body else (0.0, True)
+        return self._body_context(words, uncovered, hits), False
+
+    def _body_context(
+        self, words: list[Word], uncovered: dict[int, Word], hits: list[PhraseHit]
+    ) -> float:
+        if any(w.text in self._cues for w in uncovered.values() if w.confidence == 1.0):
             return 1.0
-        if any(w.text in self._vocab.off_topic_words for w in uncovered):
-            return self._vocab.scoring.off_topic_factor
+        if self._about_own_body(words, hits):
+            return 1.0
         sure = [h for h in hits if h.confidence >= _SURE and h.phrases[0].topic != NO_TOPIC]
         # One clear body word, or several faint ones together ("the footballer ... my calves").
         if sum(max(p.strength for p in h.phrases) for h in sure) >= 1.0:
             return 1.0
-        # Nothing but the faint word itself: "block", "the footballer".
-        explained = all(w.known and w.confidence == 1.0 for w in uncovered)
+        # Nothing but the faint word itself: "block", "the footballer"; a cause word explains
+        # only as part of its run ("play into" does, "play ball" does not).
+        explained = all(w.known and w.confidence == 1.0 for w in uncovered.values())
+        linking = [i for i, w in uncovered.items() if w.text in self._link_words]
+        if explained and linking:
+            runs = self._links.covered(words) | self._links_alone.covered(words)
+            explained = runs.issuperset(linking)
         return 1.0 if sure and len(sure) == len(hits) and explained else 0.0
+
+    def _about_own_body(self, words: list[Word], hits: list[PhraseHit]) -> bool:
+        """A word only a body has, a body area with a pain word near it, or "my" before a
+        clear body word: "muscles", "calf hurts", "my calf"; not "my back garden"."""
+        vocab = self._vocab
+        if any(w.text in vocab.own_body_words for w in words if not w.stop):
+            return True
+        pains = [i for i, w in enumerate(words) if not w.stop and w.text in vocab.pain_words]
+        for hit in hits:
+            areas = [p for p in hit.phrases if self._groups.get(p.topic) in _AREA_GROUPS]
+            if not areas or hit.confidence < _SURE:
+                continue
+            if any(abs(i - p) <= _PAIN_REACH for i in pains for p in hit.positions):
+                return True
+            if max(p.strength for p in areas) >= _OWN_STRENGTH and _after(words, hit, _OWNERS):
+                return True
+        return False
 
     def _score(self, words: list[Word], hits: list[PhraseHit]) -> dict[str, float]:
         scoring = self._vocab.scoring
-        context = self._context(words, hits)
+        context, elsewhere = self._context(words, hits)
         best: dict[str, float] = {}
         strength: dict[str, float] = defaultdict(float)
         count: dict[str, int] = defaultdict(int)
@@ -497,9 +589,13 @@ class Matcher:
             for topic, points in best.items()
         }
         self._apply_symptoms(words, hits, scores)
+        self._apply_outranks(hits, scores)
         self._apply_links(words, hits, scores)
         self._apply_paths(words, hits, scores)
         self._apply_kits(words, hits, scores)
+        if elsewhere:
+            # After the rules, so no rule lifts a look-alike word back into scope.
+            scores = {t: score * scoring.off_topic_factor for t, score in scores.items()}
         return scores
 
     def _bonus(self, phrase: Phrase, context: float) -> float:
@@ -528,6 +624,15 @@ class Matcher:
                     scores[symptom] = max(scores.get(symptom, 0.0), scores[area] + bonus)
                     scores[area] -= bonus
 
+    def _apply_outranks(self, hits: list[PhraseHit], scores: dict[str, float]) -> None:
+        """How often to massage is the routine's question, not the technique's."""
+        sure = {p.topic for h in hits if h.confidence >= _SURE for p in h.phrases}
+        for topic, below in self._vocab.outranks.items():
+            beaten = [scores[t] for t in below if t in scores]
+            if topic in scores and topic in sure and beaten:
+                raised = max(beaten) + self._vocab.scoring.outrank_bonus
+                scores[topic] = max(scores[topic], raised)
+
     def _apply_links(
         self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
     ) -> None:
@@ -545,20 +650,30 @@ class Matcher:
             return
         # "my legs" is an area to the chain though no topic is only the leg.
         areas += [(i, w.text) for i, w in enumerate(words) if w.text in vocab.link_area_words]
-        # The chain's own alias ("what is causing my back pain") already names one end.
-        if vocab.link_topic in scores or self._links_alone.find(words):
+        # The chain's own alias ("what is causing my back pain") already names one end; a faint
+        # one ("the way i walk") is one end only with cause words to an area ("matter for").
+        chain = [(h, p) for h in hits for p in h.phrases if p.topic == vocab.link_topic]
+        areas += [(min(h.positions), p.topic) for h, p in chain if p.strength < 1.0]
+        if any(p.strength >= 1.0 for _, p in chain) or self._links_alone.find(words):
             linked = True
         else:
+            links = self._links.find(words) if self._far_apart({a for _, a in areas}) else []
+            if links:
+                described = self._link_descriptions.covered(words)
+                links = [link for link in links if link not in described]
             linked = any(
-                {a for p, a in areas if p < link}
-                and {a for p, a in areas if p > link}
-                and len({a for _, a in areas}) >= 2
-                for link in self._links.find(words)
+                {a for p, a in areas if p < link} and {a for p, a in areas if p > link}
+                for link in links
             )
         if linked:
             top = max(scores[t] for t in scores if self._groups[t] in _AREA_GROUPS)
             raised = top + vocab.scoring.link_bonus
             scores[vocab.link_topic] = max(scores.get(vocab.link_topic, 0.0), raised)
+
+    def _far_apart(self, areas: set[str]) -> bool:
+        """Two areas or more, not all neighbours that explain each other without the chain."""
+        neighbours = self._vocab.link_neighbours
+        return len(areas) >= 2 and not any(areas <= group for group in neighbours)
 
     def _apply_paths(
         self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
@@ -658,6 +773,14 @@ def _weigh(points: float, context: float, strength: float) -> float:
     return points * min(1.0, strength) * (context or 1.0)
 
 
+def _after(words: list[Word], hit: PhraseHit, owners: frozenset[str]) -> bool:
+    """Whether one of `owners` comes right before `hit`, stop words aside: "my left calf"."""
+    i = min(hit.positions) - 1
+    while i >= 0 and words[i].stop and words[i].text not in owners:
+        i -= 1
+    return i >= 0 and words[i].text in owners
+
+
 def _follows_from(words: list[Word], position: int) -> bool:
     """'from my lower back': "from" and nothing but stop words before `position`."""
     i = position - 1
@@ -683,8 +806,17 @@ def _select_hits(hits: list[PhraseHit]) -> list[PhraseHit]:
     """Longest phrases first, exact runs before loose word sets; a word counts once."""
     used: set[int] = set()
     chosen = []
+    # On a tie the set of words spread wider wins: "muscle ... stomach ... spine" over
+    # "muscle behind stomach", so "spine" is not read as a second topic.
     for hit in sorted(
-        hits, key=lambda h: (-len(h.positions), h.loose, -h.length, min(h.positions))
+        hits,
+        key=lambda h: (
+            -len(h.positions),
+            h.loose,
+            -h.length,
+            min(h.positions) - max(h.positions) if h.loose else 0,
+            min(h.positions),
+        ),
     ):
         if used.isdisjoint(hit.positions):
             chosen.append(hit)
@@ -702,26 +834,36 @@ class WordRuns:
     def __init__(self, runs: Iterable[tuple[str, ...]], reader: WordReader):
         self._exact: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         self._content: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        self.words: set[str] = set()  # the content words of every run
         for run in runs:
             # Read as a question is read, so "causing" in a run meets "causing" in a question.
             words = [w for token in run for w in reader.read(token)]
             texts = tuple(w.text for w in words)
+            self.words |= {w.text for w in words if not w.stop}
             has_stops = any(w.stop for w in words)
             (self._exact if has_stops else self._content)[texts[0]].append(texts)
 
     def find(self, words: list[Word]) -> list[int]:
         """Where any run starts in `words`."""
-        found = _starts(words, list(range(len(words))), self._exact)
+        return [start for start, _ in self._spans(words)]
+
+    def covered(self, words: list[Word]) -> set[int]:
+        """Every position inside a run."""
+        return {i for start, end in self._spans(words) for i in range(start, end + 1)}
+
+    def _spans(self, words: list[Word]) -> list[tuple[int, int]]:
+        found = _spans(words, list(range(len(words))), self._exact)
         content = [i for i, w in enumerate(words) if not w.stop]
-        return found + _starts(words, content, self._content)
+        return found + _spans(words, content, self._content)
 
 
-def _starts(
+def _spans(
     words: list[Word], positions: list[int], runs: dict[str, list[tuple[str, ...]]]
-) -> list[int]:
+) -> list[tuple[int, int]]:
+    """(first, last) position of every run found."""
     texts = [words[p].text for p in positions]
     return [
-        positions[i]
+        (positions[i], positions[i + len(run) - 1])
         for i, text in enumerate(texts)
         for run in runs.get(text, ())
         if tuple(texts[i : i + len(run)]) == run

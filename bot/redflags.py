@@ -176,7 +176,30 @@ class _Message:
         phrases = self._not_symptoms
         if phrases is None or not phrases.could_match(self.keys):
             return self.text
-        return phrases.pattern.sub(_MASK, self.text)
+        if phrases.starters is None:
+            return phrases.pattern.sub(_MASK, self.text)
+        found = _matches_at_word_starts(phrases.starters, self.text, self.keys)
+        return _blank_out(self.text, found)
+
+
+def _blank_out(text: str, matches: list[re.Match[str]]) -> str:
+    """`text` with each match replaced by a mask; of overlapping matches the earliest, longest wins.
+
+    Same result as a regex substitution of the whole phrase list, but only word starts whose key
+    can begin a phrase are tried, which is far quicker than searching every position.
+    """
+    if not matches:
+        return text
+    pieces = []
+    end = 0
+    for match in sorted(matches, key=lambda m: (m.start(), -m.end())):
+        if match.start() < end:
+            continue
+        pieces.append(text[end : match.start()])
+        pieces.append(_MASK)
+        end = match.end()
+    pieces.append(text[end:])
+    return "".join(pieces)
 
 
 def _matches_at_word_starts(

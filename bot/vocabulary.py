@@ -30,6 +30,7 @@ class Scoring:
     symptom_bonus: float
     link_bonus: float
     kit_bonus: float
+    outrank_bonus: float
     candidate_floor: float
     off_topic_factor: float
     group_bonus: dict[str, float]
@@ -60,11 +61,14 @@ class Vocabulary:
     stop_words: frozenset[str]
     plain_words: frozenset[str]
     off_topic_words: frozenset[str]
+    own_body_words: frozenset[str]
     generic_tool_words: frozenset[str]
     spellings: dict[str, str]
     synonyms: dict[str, tuple[str, ...]]
     word_sets: dict[str, tuple[str, ...]]
     not_topics: tuple[str, ...]
+    # A topic that answers the narrower question when both are named ("how often to massage").
+    outranks: dict[str, tuple[str, ...]]
     weak_words: dict[str, float]
     context_words: frozenset[str]
     pain_words: frozenset[str]
@@ -73,6 +77,10 @@ class Vocabulary:
     link_phrases: tuple[tuple[str, ...], ...]
     link_alone_phrases: tuple[tuple[str, ...], ...]
     link_area_words: frozenset[str]
+    # "that connects to the spine" describes a part; it says nothing about a cause.
+    link_descriptions: tuple[tuple[str, ...], ...]
+    # Areas that explain each other without the chain: "sciatica from my piriformis".
+    link_neighbours: tuple[frozenset[str], ...]
     kits: KitWords
     paths: PathWords
     scoring: Scoring
@@ -123,6 +131,7 @@ _SCORING_RANGES = {
     "symptom_bonus": (0, 50),
     "link_bonus": (0, 50),
     "kit_bonus": (0, 50),
+    "outrank_bonus": (0, 50),
     "candidate_floor": (0, 100),
     "off_topic_factor": (0, 1),
 }
@@ -175,11 +184,13 @@ def load_vocabulary(path: Path) -> Vocabulary:
         ),
         plain_words=_words(data, "plain_words", file),
         off_topic_words=_words(data, "off_topic_words", file),
+        own_body_words=_words(data, "own_body_words", file),
         generic_tool_words=_words(data, "generic_tool_words", file),
         spellings=spellings,
         synonyms=_topic_lists(data, "synonyms", file),
         word_sets=_topic_lists(data, "word_sets", file),
         not_topics=_phrases(data.get("not_topics", []), file, None, "not_topics"),
+        outranks=_topic_lists(data, "outranks", file),
         weak_words=weak,
         context_words=_words(data, "context_words", file),
         pain_words=_words(symptoms, "pain_words", file, "symptoms"),
@@ -188,6 +199,8 @@ def load_vocabulary(path: Path) -> Vocabulary:
         link_phrases=_word_runs(links, "words", file, "links"),
         link_alone_phrases=_word_runs(links, "alone", file, "links"),
         link_area_words=_words(links, "areas", file, "links"),
+        link_descriptions=_word_runs(links, "descriptions", file, "links"),
+        link_neighbours=_topic_groups(links, "neighbours", file, "links"),
         kits=_parse_kits(_mapping(data, "kits", file), file),
         paths=_parse_paths(_mapping(data, "paths", file), file),
         scoring=_parse_scoring(_mapping(data, "scoring", file), file),
@@ -198,6 +211,15 @@ def _word_runs(
     data: dict[str, Any], key: str, file: str, entry: str
 ) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(tokenize(p)) for p in _phrases(data.get(key, []), file, entry, key))
+
+
+def _topic_groups(
+    data: dict[str, Any], key: str, file: str, entry: str
+) -> tuple[frozenset[str], ...]:
+    groups = data.get(key, [])
+    if not isinstance(groups, list):
+        raise ContentError(file, "must be a list of topic lists", entry, key)
+    return tuple(frozenset(_phrases(group, file, entry, key)) for group in groups)
 
 
 def _parse_paths(raw: dict[str, Any], file: str) -> PathWords:
@@ -234,6 +256,8 @@ def check_topic_ids(vocab: Vocabulary, topics: dict[str, Topic], file: str) -> N
     named += [(t, "symptoms") for pair in vocab.symptom_topics.items() for t in pair]
     named += [(t, "kits") for t in vocab.kits.kit_of]
     named += [(t, "paths") for t in vocab.paths.sources]
+    named += [(t, "links") for group in vocab.link_neighbours for t in group]
+    named += [(t, "outranks") for topic, below in vocab.outranks.items() for t in (topic, *below)]
     if vocab.link_topic is not None:
         named.append((vocab.link_topic, "links"))
     if vocab.paths.topic is not None:

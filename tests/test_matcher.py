@@ -145,6 +145,9 @@ def test_verb_bases(word: str, base: str) -> None:
         ("kneee", "knee"),
         ("soas", "psoas"),
         ("nees", "knee"),
+        ("psoaz", "psoas"),
+        ("my so as is tight", "psoas"),
+        ("the so az", "psoas"),
     ],
 )
 def test_typos_are_read_as_the_word_meant(matcher: Matcher, question: str, topic: str) -> None:
@@ -208,6 +211,68 @@ def test_a_pain_word_turns_the_knee_into_knee_pain(matcher: Matcher) -> None:
 
 def test_cause_words_between_two_areas_point_to_the_chain(matcher: Matcher) -> None:
     assert matcher.match("can tight calves cause back pain").topic == "biomechanical-chain"
+
+
+@pytest.mark.parametrize(
+    ("question", "accepted"),
+    [
+        ("could my piriformis be behind the sciatica", {"piriformis", "sciatic-nerve"}),
+        ("my ankle will not bend because my calf is tight", {"foot", "soleus"}),
+        ("can tight calves cause hip pain", {"biomechanical-chain"}),
+    ],
+)
+def test_cause_words_between_neighbours_keep_the_named_part(
+    matcher: Matcher, question: str, accepted: set[str]
+) -> None:
+    assert matcher.match(question).topic in accepted
+
+
+def test_a_part_described_as_connected_is_no_cause(matcher: Matcher) -> None:
+    described = matcher.match("the muscle behind my belly that connects to my spine")
+    assert described.topic == "psoas"
+    assert matcher.match("is my foot connected to my back pain").topic == "biomechanical-chain"
+
+
+def test_a_faint_chain_phrase_needs_cause_words_to_an_area(matcher: Matcher) -> None:
+    assert matcher.match("does the way i walk matter for my hip pain").topic == (
+        "biomechanical-chain"
+    )
+    assert matcher.match("the way i walk to school").topic is None
+
+
+def test_a_cause_word_outside_its_run_explains_nothing(matcher: Matcher) -> None:
+    assert matcher.match("play ball").topic is None
+    assert matcher.match("how do my feet play into my hip pain").topic == "biomechanical-chain"
+
+
+def test_how_often_outranks_the_technique(matcher: Matcher) -> None:
+    assert matcher.match("self massage").topic == "myofascial-compression"
+    assert matcher.match("how often is too often for self massage").topic == "periodization"
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("a calf was born on our farm last night", None),
+        ("my calves ache after a day on the farm", "soleus"),
+        ("new football kit for my daughters team", None),
+        ("how do sharks use their pectoral fins", None),
+        ("the governments posture on tax cuts", None),
+        ("a chain reaction in chemistry class", None),
+        ("the ball joint on my car suspension is worn", None),
+        ("muscles hold the body up like the frame of a house", "structural-integrity"),
+        ("my hip hurts after lifting hay on the farm", "hip-pain"),
+    ],
+)
+def test_a_look_alike_word_in_another_world_names_no_topic_unless_the_body_is_there(
+    matcher: Matcher, question: str, topic: str | None
+) -> None:
+    assert matcher.match(question).topic == topic
+
+
+def test_my_before_a_clear_body_word_is_the_askers_body(matcher: Matcher) -> None:
+    assert matcher.match("what are the strings that move my foot").topic == "foot"
+    assert matcher.match("my back garden is flooded").topic is None
 
 
 def test_an_of_phrase_needs_its_of(matcher: Matcher) -> None:
@@ -351,6 +416,10 @@ def test_the_shipped_vocabulary_loads() -> None:
         ),
         ("paths:\n  topic: [sciatic-nerve]\n", "paths", "topic"),
         ("paths:\n  topic: sciatic-nerve\n  from: [no-such-topic]\n", "no-such-topic", "paths"),
+        ("links:\n  neighbours: [[piriformis, no-such-topic]]\n", "no-such-topic", "links"),
+        ("links:\n  neighbours: piriformis\n", "links", "neighbours"),
+        ("outranks:\n  periodization: [no-such-topic]\n", "no-such-topic", "outranks"),
+        ("outranks:\n  no-such-topic: [periodization]\n", "no-such-topic", "outranks"),
     ],
 )
 def test_vocabulary_errors_name_the_entry_and_field(

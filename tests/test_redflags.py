@@ -347,3 +347,75 @@ def test_sitting_numbness_is_told_from_saddle_numbness(
     screen: RedFlagScreen, message: str, flagged: bool
 ) -> None:
     assert (screen.screen(message) is not None) == flagged
+
+
+def test_masking_at_word_starts_blanks_what_a_substitution_blanks(screen: RedFlagScreen) -> None:
+    phrases = screen._not_symptoms
+    assert phrases is not None and phrases.starters is not None
+    for text, message in _screened_messages(screen):
+        assert message.masked == phrases.pattern.sub(redflags._MASK, message.text), text
+
+
+@pytest.mark.parametrize(
+    ("message", "flagged"),
+    [
+        # A relative's cancer is family history...
+        ("my grandma had cancer years ago", False),
+        ("my dad had prostate cancer, is back pain genetic", False),
+        ("my grandad had a tumour removed years ago, he's fine, my back is stiff", False),
+        ("my dad is a cancer survivor and wants to stay active, which ball for his calves?", False),
+        # ...until the message turns to that person's own pain.
+        ("my mum had bowel cancer and now she's got back pain that won't go", True),
+        ("my husband had prostate cancer and now his back aches", True),
+        ("my gran had cancer and now she has a sore hip", True),
+    ],
+)
+def test_relative_cancer_counts_only_with_their_own_pain(
+    screen: RedFlagScreen, message: str, flagged: bool
+) -> None:
+    assert (screen.screen(message) is not None) == flagged
+
+
+@pytest.mark.parametrize(
+    ("message", "flagged"),
+    [
+        ("pain shooting up my leg when I bend over", False),
+        ("i shoot up and my back is killing me", True),
+        ("needle-like pain in my calf when I run", False),
+        ("been using needles and now my back hurts bad", True),
+        ("I'm on my cycle and my lower back hurts", False),
+        ("I'm on a cutting cycle for summer", False),
+        ("i'm a bodybuilder, on a cycle rn, lower back is killing me after deadlifts", True),
+        ("how can I test my hamstring flexibility", False),
+        ("pinning test twice a week, lower back sore", True),
+        ("my running gear rubs my hips", False),
+        ("on gear for 3 months and my back is killing me", True),
+    ],
+)
+def test_slang_is_told_from_everyday_words(
+    screen: RedFlagScreen, message: str, flagged: bool
+) -> None:
+    flag = screen.screen(message)
+    assert (flag is not None) == flagged, flag
+    if flagged:
+        assert flag.rule == "steroid-or-injected-drug-use"
+
+
+@pytest.mark.parametrize(
+    ("message", "flagged"),
+    [
+        ("also kind of weird but i peed a bit without realising yesterday", True),
+        ("my trousers were wet and I had no idea", True),
+        ("I got caught in the rain and my trousers got wet", False),
+        ("my wife wet herself and her back hurts", True),
+        ("my toddler wet himself at nursery and I hurt my back lifting him", False),
+        ("my son wets the bed sometimes, he's 5", False),
+    ],
+)
+def test_leaks_nobody_felt_are_told_from_wet_clothes_and_small_children(
+    screen: RedFlagScreen, message: str, flagged: bool
+) -> None:
+    flag = screen.screen(message)
+    assert (flag is not None) == flagged, flag
+    if flagged:
+        assert flag.rule == "bladder-bowel-control"
