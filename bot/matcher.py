@@ -67,6 +67,14 @@ _FRAGMENT = 3
 # everyday sense after "my" too: "my back garden", "my band".
 _OWNERS = frozenset({"my"})
 _OWN_STRENGTH = 0.7
+# "tp" is the shortest word typed together with another; "tpmassageball" holds three.
+_SHORTEST_PART = 2
+_MOST_PARTS = 3
+# Spelled by ear ("syatica", "posteur"), a longer word keeps its consonants; this many at least.
+_SOUND_CONSONANTS = 3
+_SOUND_LENGTH = 6
+_SOUND_DISTANCE = 2
+_SOUND_SPELLINGS = (("ph", "f"), ("sc", "s"), ("ck", "c"), ("k", "c"), ("z", "s"), ("y", "i"))
 # Letters that sound alike, so "psoaz" and "kalf" are sure typos.
 _SOUND_ALIKES = frozenset({("z", "s"), ("s", "z"), ("k", "c"), ("c", "k")})
 
@@ -139,6 +147,14 @@ def _swaps_a_sound(typed: str, known: str) -> bool:
     return len(swaps) == 1 and swaps[0] in _SOUND_ALIKES
 
 
+def _consonants(word: str) -> str:
+    """The consonants of a word as heard, each once: "sciatica" and "syatica" give "stc"."""
+    for spelled, heard in _SOUND_SPELLINGS:
+        word = word.replace(spelled, heard)
+    kept = [ch for ch in word if ch not in "aeiou"]
+    return "".join(ch for i, ch in enumerate(kept) if i == 0 or ch != kept[i - 1])
+
+
 def _typo_confidence(word: str) -> float:
     return next(c for n, c in _TYPO_CONFIDENCE if len(word) >= n)
 
@@ -152,6 +168,9 @@ class WordReader:
         self._by_length: dict[int, list[str]] = defaultdict(list)
         for surface in sorted(known):
             self._by_length[len(surface)].append(surface)
+        self._by_sound_key: dict[str, list[str]] = defaultdict(list)
+        for surface in sorted(known):
+            self._by_sound_key[_consonants(surface)].append(surface)
         self.read = lru_cache(maxsize=_WORD_CACHE)(self._read)
         self.read_joined = lru_cache(maxsize=_WORD_CACHE)(self._joined)
         self._known_exactly = lru_cache(maxsize=_WORD_CACHE)(self._exact)
@@ -208,12 +227,19 @@ class WordReader:
             return (Word(singular(token), stop=False, known=False, confidence=1.0),)
         return self._split(token) or self._guess(token)
 
-    def _split(self, token: str) -> tuple[Word, ...] | None:
-        """'lowerback' -> 'lower' 'back': two known words typed without a space."""
-        for cut in range(3, len(token) - 2):
-            left, right = self._read_exact(token[:cut]), self._read_exact(token[cut:])
-            if left and right and not left.stop and not right.stop:
+    def _split(self, token: str, parts: int = _MOST_PARTS) -> tuple[Word, ...] | None:
+        """'lowerback' -> 'lower' 'back', 'tpmassageball' -> 'tp' 'massage' 'ball': known words
+        typed without a space."""
+        for cut in range(_SHORTEST_PART, len(token) - _SHORTEST_PART + 1):
+            left = self._read_exact(token[:cut])
+            if left is None or left.stop:
+                continue
+            right = self._read_exact(token[cut:])
+            if right is not None and not right.stop:
                 return (left, right)
+            rest = self._split(token[cut:], parts - 1) if parts > 2 else None
+            if rest is not None:
+                return (left, *rest)
         return None
 
     def _read_exact(self, token: str) -> Word | None:
@@ -223,7 +249,7 @@ class WordReader:
         return None if exact is None else Word(exact, stop=False, known=True, confidence=1.0)
 
     def _guess(self, token: str) -> tuple[Word, ...]:
-        corrected = self._correct(token)
+        corrected = self._correct(token) or self._by_sound(token)
         if corrected is None:
             return (Word(singular(token), stop=False, known=False, confidence=1.0),)
         # A doubled key ("kneee"), a silent letter left out ("soas") or a letter that sounds
@@ -240,6 +266,23 @@ class WordReader:
             confidence=_SURE_TYPO if sure else _typo_confidence(token),
         )
         return (word,)
+
+    def _by_sound(self, token: str) -> str | None:
+        """The one known word spelled with the same consonants: "syatica" -> "sciatica"."""
+        if len(token) < _SOUND_LENGTH or not token.isalpha():
+            return None
+        key = _consonants(token)
+        if len(key) < _SOUND_CONSONANTS:
+            return None
+        found = sorted(
+            (distance, known)
+            for known in self._by_sound_key.get(key, ())
+            if known[0] == token[0] and (distance := OSA.distance(token, known)) <= _SOUND_DISTANCE
+        )
+        # Two words as near ("sciatica" and "sciatic" for "syatica" are not) is a guess.
+        if not found or (len(found) > 1 and found[1][0] == found[0][0]):
+            return None
+        return found[0][1]
 
     def _correct(self, token: str) -> str | None:
         limit = _max_typo_distance(token)
@@ -457,9 +500,10 @@ class Matcher:
         self._links = WordRuns(vocab.link_phrases, reader)
         self._links_alone = WordRuns(vocab.link_alone_phrases, reader)
         self._link_descriptions = WordRuns(vocab.link_descriptions, reader)
-        self._link_words = self._links.words - index.topic_words
+        self._link_words = (self._links.words | self._links_alone.words) - index.topic_words
         self._kit_asks = WordRuns(vocab.kits.asks, reader)
         self._kit_holds = WordRuns(vocab.kits.holds, reader)
+        self._own_day = WordRuns(vocab.own_day_phrases, reader)
 
     @classmethod
     def build(cls, topics: dict[str, Topic], vocabulary_path: Path) -> Matcher:
@@ -532,9 +576,12 @@ class Matcher:
     def _body_context(
         self, words: list[Word], uncovered: dict[int, Word], hits: list[PhraseHit]
     ) -> float:
-        if any(w.text in self._cues for w in uncovered.values() if w.confidence == 1.0):
+        cues = self._cues
+        typed = [w.text for w in uncovered.values() if w.confidence == 1.0]
+        # A cue word of a longer run keeps its plural ("not just the symptoms").
+        if any(text in cues or singular(text) in cues for text in typed):
             return 1.0
-        if self._about_own_body(words, hits):
+        if self._about_own_body(words, hits) or self._asks_cause_of_area(words, hits):
             return 1.0
         sure = [h for h in hits if h.confidence >= _SURE and h.phrases[0].topic != NO_TOPIC]
         # One clear body word, or several faint ones together ("the footballer ... my calves").
@@ -549,11 +596,22 @@ class Matcher:
             explained = runs.issuperset(linking)
         return 1.0 if sure and len(sure) == len(hits) and explained else 0.0
 
+    def _asks_cause_of_area(self, words: list[Word], hits: list[PhraseHit]) -> bool:
+        """A body area with a question for the cause: "my back never fixes for good"."""
+        area_named = any(
+            h.confidence >= _SURE and self._groups.get(p.topic) in _AREA_GROUPS
+            for h in hits
+            for p in h.phrases
+        )
+        return area_named and bool(self._links_alone.find(words))
+
     def _about_own_body(self, words: list[Word], hits: list[PhraseHit]) -> bool:
         """A word only a body has, a body area with a pain word near it, or "my" before a
         clear body word: "muscles", "calf hurts", "my calf"; not "my back garden"."""
         vocab = self._vocab
         if any(w.text in vocab.own_body_words for w in words if not w.stop):
+            return True
+        if self._own_day.find(words):
             return True
         pains = [i for i, w in enumerate(words) if not w.stop and w.text in vocab.pain_words]
         for hit in hits:
@@ -647,6 +705,7 @@ class Matcher:
             if phrase.topic and self._groups[phrase.topic] in _AREA_GROUPS
         ]
         if not areas:
+            self._apply_link_alone(words, hits, scores)
             return
         # "my legs" is an area to the chain though no topic is only the leg.
         areas += [(i, w.text) for i, w in enumerate(words) if w.text in vocab.link_area_words]
@@ -669,6 +728,20 @@ class Matcher:
             top = max(scores[t] for t in scores if self._groups[t] in _AREA_GROUPS)
             raised = top + vocab.scoring.link_bonus
             scores[vocab.link_topic] = max(scores.get(vocab.link_topic, 0.0), raised)
+
+    def _apply_link_alone(
+        self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
+    ) -> None:
+        """The cause asked for with no area named ("why does the relief never last"), in a
+        question about the body ("the root of the word" is not one)."""
+        vocab = self._vocab
+        if vocab.link_topic is None or not self._links_alone.find(words):
+            return
+        context, elsewhere = self._context(words, hits)
+        if context < 1.0 or elsewhere:
+            return
+        raised = max([vocab.scoring.phrase, *scores.values()]) + vocab.scoring.link_bonus
+        scores[vocab.link_topic] = max(scores.get(vocab.link_topic, 0.0), raised)
 
     def _far_apart(self, areas: set[str]) -> bool:
         """Two areas or more, not all neighbours that explain each other without the chain."""

@@ -8,6 +8,7 @@ compiled into regular expressions once, at load time, so screening a message cos
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -34,15 +35,17 @@ CONCEPT_NAME = RULE_ID
 NEGATION_LOOKBACK = 120
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'"})
-# Sentence and clause punctuation becomes a "|" token that no phrase may cross; a decimal point
-# between digits ("38.5") stays.
+# Clause punctuation becomes a "|" token and the end of a sentence a "||" token; no phrase may
+# cross either. A decimal point between digits ("38.5") stays.
 # (Every alternative starts with a character so the regex engine can skip ahead quickly.)
-_CLAUSE_BREAK = re.compile(r"[!?;:,()\[\]{}\"\n\r\t\u2026]|\.(?!\d)|\.(?<!\d\.)")
+_SENTENCE_BREAK = re.compile(r"[!?\n\r\u2026]|\.(?!\d)|\.(?<!\d\.)")
+_CLAUSE_BREAK = re.compile(r"[;:,()\[\]{}\"\t]")
 _NOT_KEPT = re.compile(r"[^a-z0-9'.| ]+")
 _COMBINING_MARK = re.compile(r"[\u0300-\u036f]+")
 # Quotes around a word go; the apostrophe inside "don't" stays.
 _EDGE_APOSTROPHE = re.compile(r"'+(?![a-z0-9])|'(?<![a-z0-9]')'*")
-_REPEATED_BREAK = re.compile(r"\|(?: \|)+")
+_REPEATED_BREAK = re.compile(r"\|+(?: \|+)+")
+SENTENCE_MARK = "||"
 _TERM_GAP = re.compile(r"\s*(?:\.\.\.|\u2026)\s*")
 _TERM_REFERENCE = re.compile(r"\{([a-z][a-z0-9-]*)\}")
 _TERM_APOSTROPHE = re.compile(r"'(?!\?)")
@@ -64,12 +67,37 @@ class RedFlag:
 
 
 @dataclass(frozen=True)
+class _Group:
+    """Concepts that must all be found in one sentence ("a & b"), or one concept on its own."""
+
+    names: tuple[str, ...]
+    # The longest stretch, in words, that holds one match of each concept; None for any length.
+    max_words: int | None = None
+
+
+@dataclass(frozen=True)
+class _Alternative:
+    """One `match` line: every group must be found somewhere in the message."""
+
+    groups: tuple[_Group, ...]
+    # Every concept of every group, and the groups that need more than presence.
+    names: tuple[str, ...] = field(init=False)
+    placed: tuple[_Group, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        names = tuple(name for group in self.groups for name in group.names)
+        object.__setattr__(self, "names", names)
+        placed = tuple(group for group in self.groups if len(group.names) > 1)
+        object.__setattr__(self, "placed", placed)
+
+
+@dataclass(frozen=True)
 class _Rule:
     id: str
     level: str
     label: str
-    # Any one alternative matches when every concept it names is present.
-    alternatives: tuple[tuple[str, ...], ...]
+    # Any one alternative is enough.
+    alternatives: tuple[_Alternative, ...]
 
 
 def normalize(text: str) -> str:
@@ -81,11 +109,17 @@ def normalize(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
         text = _COMBINING_MARK.sub("", text).casefold()
-    text = _CLAUSE_BREAK.sub(" | ", text.lower())
+    text = _SENTENCE_BREAK.sub(" || ", text.lower())
+    text = _CLAUSE_BREAK.sub(" | ", text)
     text = _NOT_KEPT.sub(" ", text)
     if "'" in text:
         text = _EDGE_APOSTROPHE.sub("", text)
-    return _REPEATED_BREAK.sub("|", " ".join(text.split()))
+    return _REPEATED_BREAK.sub(_one_break, " ".join(text.split()))
+
+
+def _one_break(run: re.Match[str]) -> str:
+    # A run of breaks ends the sentence when any of them does.
+    return SENTENCE_MARK if SENTENCE_MARK in run.group() else "|"
 
 
 class _Negation:
@@ -129,14 +163,44 @@ class RedFlagScreen:
     def screen(self, text: str) -> RedFlag | None:
         """The most severe red flag in `text`, or None."""
         message = _Message(self._prepare(text), self._not_symptoms)
+        found = message.found
         for rule in self._rules:
             for alternative in rule.alternatives:
-                for name in alternative:
-                    if not self._present(name, message):
+                # Presence is cheap and cached; where the matches stand is checked only after.
+                for name in alternative.names:
+                    present = found.get(name)
+                    if present is None:
+                        present = self._present(name, message)
+                    if not present:
                         break
                 else:
-                    return RedFlag(rule.level, rule.id, rule.label, self._advice[rule.level])
+                    if all(self._together(group, message) for group in alternative.placed):
+                        return RedFlag(rule.level, rule.id, rule.label, self._advice[rule.level])
         return None
+
+    def _together(self, group: _Group, message: _Message) -> bool:
+        """Whether one match of each concept of `group` shares a sentence (and a word window)."""
+        limit = group.max_words
+        for places in itertools.product(*(self._places(n, message) for n in group.names)):
+            if len({place.sentence for place in places}) != 1:
+                continue
+            first = min(place.first_word for place in places)
+            last = max(place.last_word for place in places)
+            if limit is None or last - first < limit:
+                return True
+        return False
+
+    def _places(self, name: str, message: _Message) -> list[_Place]:
+        places = message.places.get(name)
+        if places is None:
+            text = message.masked
+            places = [
+                _Place.of(text, m.start(), m.end())
+                for m in self._concepts[name].matches(message)
+                if not self._negation.cancels(text, m.start(), m.end())
+            ]
+            message.places[name] = places
+        return places
 
     def _prepare(self, text: str) -> str:
         """The normalised text with single typing slips in key words corrected."""
@@ -155,6 +219,24 @@ class RedFlagScreen:
         return found
 
 
+@dataclass(frozen=True)
+class _Place:
+    """Where a match stands: its sentence and its first and last word, counted from 0."""
+
+    sentence: int
+    first_word: int
+    last_word: int
+
+    @classmethod
+    def of(cls, text: str, start: int, end: int) -> _Place:
+        first = text.count(" ", 0, start)
+        return cls(
+            sentence=text.count(SENTENCE_MARK, 0, start),
+            first_word=first,
+            last_word=first + text.count(" ", start, end),
+        )
+
+
 class _Message:
     """One message being screened, with what has been found in it so far."""
 
@@ -162,6 +244,7 @@ class _Message:
         self.text = text
         self.keys = {word[:KEY_LENGTH] for word in text.split(" ")}
         self.found: dict[str, bool] = {}
+        self.places: dict[str, list[_Place]] = {}
         self._not_symptoms = not_symptoms
         self._masked: str | None = None
 
@@ -593,14 +676,33 @@ def _parse_concepts(data: dict[str, Any], file: str) -> dict[str, list[str]]:
     return parsed
 
 
+_WITHIN = re.compile(r"^\s*within (\d+) words?:(.*)$")
+
+
 def _parse_alternative(
     line: str, rule_id: str, concepts: dict[str, Any], file: str
-) -> tuple[str, ...]:
-    names = tuple(part.strip() for part in line.split("+"))
-    for name in names:
-        if name not in concepts:
-            raise ContentError(file, f"names unknown concept '{name}'", rule_id, "match")
-    return names
+) -> _Alternative:
+    """A `match` line: "a + b" anywhere, "a & b" in one sentence, "within 8 words: a & b"."""
+    max_words = None
+    within = _WITHIN.match(line)
+    if within:
+        max_words = int(within.group(1))
+        line = within.group(2)
+        if "&" not in line or max_words < 1:
+            raise ContentError(
+                file,
+                f"'{line.strip()}': 'within N words:' needs an 'a & b' group",
+                rule_id,
+                "match",
+            )
+    groups = []
+    for part in line.split("+"):
+        names = tuple(name.strip() for name in part.split("&"))
+        for name in names:
+            if name not in concepts:
+                raise ContentError(file, f"names unknown concept '{name}'", rule_id, "match")
+        groups.append(_Group(names, max_words))
+    return _Alternative(tuple(groups))
 
 
 def _parse_rule(raw: Any, index: int, concepts: dict[str, Any], file: str) -> _Rule:

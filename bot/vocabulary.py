@@ -62,6 +62,8 @@ class Vocabulary:
     plain_words: frozenset[str]
     off_topic_words: frozenset[str]
     own_body_words: frozenset[str]
+    # "sit all day", "on my feet the whole shift": the asker's own day, whatever their job is.
+    own_day_phrases: tuple[tuple[str, ...], ...]
     generic_tool_words: frozenset[str]
     spellings: dict[str, str]
     synonyms: dict[str, tuple[str, ...]]
@@ -185,6 +187,7 @@ def load_vocabulary(path: Path) -> Vocabulary:
         plain_words=_words(data, "plain_words", file),
         off_topic_words=_words(data, "off_topic_words", file),
         own_body_words=_words(data, "own_body_words", file),
+        own_day_phrases=_word_runs(data, "own_day_phrases", file, "own_day_phrases"),
         generic_tool_words=_words(data, "generic_tool_words", file),
         spellings=spellings,
         synonyms=_topic_lists(data, "synonyms", file),

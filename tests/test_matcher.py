@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ContentError
-from bot.matcher import Matcher, MatchResult
+from bot.matcher import Matcher, MatchResult, _consonants
 from bot.program import load_program
 from bot.textnorm import MAX_INPUT_CHARS, normalize, singular, tokenize, truncate, verb_bases
 from bot.topics import Topic, load_topics
@@ -148,6 +148,10 @@ def test_verb_bases(word: str, base: str) -> None:
         ("psoaz", "psoas"),
         ("my so as is tight", "psoas"),
         ("the so az", "psoas"),
+        ("tpmassage ball", "tp-massage-ball"),
+        ("tpmassageball", "tp-massage-ball"),
+        ("syatica", "sciatic-nerve"),
+        ("posteur when sitting", "everyday-posture"),
     ],
 )
 def test_typos_are_read_as_the_word_meant(matcher: Matcher, question: str, topic: str) -> None:
@@ -238,6 +242,34 @@ def test_a_faint_chain_phrase_needs_cause_words_to_an_area(matcher: Matcher) -> 
         "biomechanical-chain"
     )
     assert matcher.match("the way i walk to school").topic is None
+
+
+def test_the_cause_asked_with_one_area_or_none_is_the_chain(matcher: Matcher) -> None:
+    chain = "biomechanical-chain"
+    assert matcher.match("why does working only on my back never fix it for good").topic == chain
+    assert matcher.match("i want to fix the cause not just the symptoms").topic == chain
+    assert matcher.match("whats the root of all evil").topic is None
+
+
+def test_a_word_spelled_by_ear_needs_one_nearest_known_word() -> None:
+    assert _consonants("syatica") == _consonants("sciatica") == "stc"
+    assert _consonants("posteur") == _consonants("posture")
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("im a software developer and sit all day", "everyday-posture"),
+        ("i stand all day cooking in a restaurant kitchen", "everyday-posture"),
+        ("im standing for election", None),
+        ("i sit on the board", None),
+        ("i drive past the farm every day", None),
+    ],
+)
+def test_hours_sitting_or_standing_are_the_askers_day_whatever_the_job(
+    matcher: Matcher, question: str, topic: str | None
+) -> None:
+    assert matcher.match(question).topic == topic
 
 
 def test_a_cause_word_outside_its_run_explains_nothing(matcher: Matcher) -> None:

@@ -168,9 +168,10 @@ def test_single_typing_slips_are_tolerated(screen: RedFlagScreen, message: str, 
 
 
 def test_normalize_folds_case_apostrophes_emoji_and_punctuation() -> None:
-    assert normalize("I CAN’T feel my FEET 😱!!") == "i can't feel my feet |"
+    assert normalize("I CAN’T feel my FEET 😱!!") == "i can't feel my feet ||"
     assert normalize("Temp: 38.5°C, back ache") == "temp | 38.5 c | back ache"
     assert normalize("  Café\u0301   crème ") == "cafe creme"
+    assert normalize("numb, both feet. Back ok!") == "numb | both feet || back ok ||"
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -200,6 +201,31 @@ def test_minimal_file_loads_and_screens(tmp_path: Path) -> None:
     screen = load_red_flags(_write(tmp_path, _minimal()))
     assert screen.screen("fever and pain").rule == "fever"
     assert screen.screen("fever") is None
+
+
+@pytest.mark.parametrize(
+    ("line", "message", "flagged"),
+    [
+        ("fever + pain", "pain. Then a fever", True),
+        ("fever & pain", "pain, and then a fever", True),
+        ("fever & pain", "a fever came first, pain followed", True),
+        ("fever & pain", "pain. Then a fever", False),
+        ("fever & pain", "pain\nthen a fever", False),
+        ("within 4 words: fever & pain", "fever and pain", True),
+        ("within 4 words: fever & pain", "pain with a fever", True),
+        ("within 4 words: fever & pain", "pain that came on slowly with a fever", False),
+        ("within 4 words: fever & pain + chest", "chest. fever with pain", True),
+        ("within 4 words: fever & pain + chest", "fever with pain", False),
+    ],
+)
+def test_same_sentence_groups_and_word_windows(
+    tmp_path: Path, line: str, message: str, flagged: bool
+) -> None:
+    data = _minimal()
+    data["concepts"]["chest"] = ["chest"]
+    data["rules"][1]["match"] = [line]
+    screen = load_red_flags(_write(tmp_path, data))
+    assert (screen.screen(message) is not None) == flagged
 
 
 def _break_unknown_level(data: dict) -> None:
@@ -238,6 +264,14 @@ def _break_self_reference(data: dict) -> None:
     data["concepts"]["pain"] = ["{pain} back"]
 
 
+def _break_window_without_group(data: dict) -> None:
+    data["rules"][1]["match"] = ["within 5 words: fever + pain"]
+
+
+def _break_unknown_concept_in_group(data: dict) -> None:
+    data["rules"][1]["match"] = ["fever & chills"]
+
+
 def _break_missing_label(data: dict) -> None:
     del data["rules"][0]["label"]
 
@@ -255,6 +289,8 @@ def _break_missing_label(data: dict) -> None:
         (_break_unknown_reference, "pain", "concepts"),
         (_break_self_reference, "pain", "concepts"),
         (_break_missing_label, "chest-pain", "label"),
+        (_break_window_without_group, "fever", "match"),
+        (_break_unknown_concept_in_group, "fever", "match"),
     ],
 )
 def test_invalid_content_names_file_entry_and_field(
