@@ -8,7 +8,6 @@ from bot import callbacks, session_flow
 from bot.callbacks import Press
 from bot.reminders import format_time_of_day, parse_time_of_day
 from bot.replies import Button, Outcome, Reply
-from bot.routine import plan_session, program_status
 from bot.services import Services
 from bot.timezones import find_timezone
 from storage.users import User
@@ -110,19 +109,9 @@ def handle_press(services: Services, user: User, chat_id: int, press: Press) -> 
 def reminder_reply(services: Services, user: User) -> Reply:
     """The daily reminder: what today's session is, with start / snooze / skip buttons."""
     msg = services.content.messages
-    program = services.content.program
-    status = program_status(
-        program, services.sessions.history(user.id), session_flow.user_zone(user)
-    )
-    plan = plan_session(
-        program, status.phase_id, set(user.owned_tools), user.focus or "general", status.next_dose
-    )
-    text = msg(
-        "reminder_text",
-        phase=program.phase(status.phase_id).title,
-        steps=msg.count("steps", len(plan.steps)),
-        minutes=msg.count("minutes", max(1, round(plan.total_seconds / 60))),
-    )
+    status, plan = session_flow.todays_plan(services, user)
+    phase = services.content.program.phase(status.phase_id)
+    text = msg("reminder_text", phase=phase.title, **session_flow.plan_size(services, plan))
     rows = (
         (Button(msg("button_start_now"), callbacks.build("r", "start")),),
         (

@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo
 from bot import callbacks
 from bot.callbacks import Press
 from bot.replies import Button, Outcome, Reply, Timer
-from bot.routine import PlannedStep, SessionPlan, plan_session, program_status, substitution_note
+from bot.routine import (
+    PlannedStep,
+    ProgramStatus,
+    SessionPlan,
+    plan_session,
+    program_status,
+    substitution_note,
+)
 from bot.services import Services
 from storage.sessions import SessionNotFound, StoredSession
 from storage.users import User
@@ -94,28 +101,36 @@ def begin(services: Services, user: User, chat_id: int) -> Outcome:
     return Outcome().say(Reply(msg("resume_question"), rows))
 
 
-def _start_new(services: Services, user: User) -> Outcome:
-    msg = services.content.messages
+def todays_plan(services: Services, user: User) -> tuple[ProgramStatus, SessionPlan]:
+    """Where the user stands in the program and the session planned for them today."""
     program = services.content.program
-    history = services.sessions.history(user.id)
-    status = program_status(program, history, user_zone(user))
+    status = program_status(program, services.sessions.history(user.id), user_zone(user))
     plan = plan_session(
         program, status.phase_id, set(user.owned_tools), user.focus or "general", status.next_dose
     )
+    return status, plan
+
+
+def plan_size(services: Services, plan: SessionPlan) -> dict[str, str]:
+    """ "3 steps" and "about 4 minutes" for the texts that announce a session."""
+    msg = services.content.messages
+    return {
+        "steps": msg.count("steps", len(plan.steps)),
+        "minutes": msg.count("minutes", max(1, round(plan.total_seconds / 60))),
+    }
+
+
+def _start_new(services: Services, user: User) -> Outcome:
+    msg = services.content.messages
+    program = services.content.program
+    status, plan = todays_plan(services, user)
     if not plan.steps:
         return Outcome().say(Reply(msg("session_needs_tools")))
     session_id = services.sessions.start(
         user.id, status.phase_id, plan, status.next_dose, services.clock()
     )
     phase = program.phase(status.phase_id)
-    lines = [
-        msg(
-            "session_intro",
-            phase=phase.title,
-            steps=msg.count("steps", len(plan.steps)),
-            minutes=msg.count("minutes", max(1, round(plan.total_seconds / 60))),
-        )
-    ]
+    lines = [msg("session_intro", phase=phase.title, **plan_size(services, plan))]
     if status.advanced:
         lines.insert(0, msg("phase_advanced", phase=phase.title))
         lines.append(html.escape(phase.description.strip(), quote=False))
