@@ -8,6 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY src ./src
 COPY bot ./bot
 COPY storage ./storage
 COPY content ./content

@@ -13,8 +13,8 @@ import statistics
 import time
 from pathlib import Path
 
-from bot.matcher import Matcher
-from bot.topics import load_topics
+from backchain.bot.understanding.matcher import Matcher
+from backchain.bot.understanding.topics import load_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SET = Path("/work/shared/eval/questions.tsv")

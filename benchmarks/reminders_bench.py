@@ -28,12 +28,17 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from backchain.bot.chat.reminder_ticker import (
+    SEND_CHUNK,
+    SendStatus,
+    TickReport,
+    sessions_done_checker,
+    tick,
+)
+from backchain.bot.routine.schedule import format_time_of_day
+from backchain.storage import open_database
+from backchain.storage.reminders import Reminder, ReminderRepository
 from sqlite_utils import Database
-
-from bot.reminder_ticker import SEND_CHUNK, SendStatus, TickReport, sessions_done_checker, tick
-from bot.reminders import format_time_of_day
-from storage import open_database
-from storage.reminders import Reminder, ReminderRepository
 
 DUE_AT = datetime(2025, 3, 3, 6, 0, tzinfo=UTC)
 ZONES = (

@@ -1,1 +1,1 @@
-"""Backchain: a self-care coach for hip and lower-back pain."""
+"""Backchain: the code. Rooms: understanding, routine, chat, adapters."""

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from bot.errors import ContentError
-from bot.messages import Messages, load_messages
-from bot.program import Program, load_program
-from bot.redflags import RedFlagScreen, load_red_flags
-from bot.smalltalk import SmallTalk, load_smalltalk
-from bot.topics import Topic, load_topics
+from backchain.bot.chat.messages import Messages, load_messages
+from backchain.bot.errors import ContentError
+from backchain.bot.routine.program import Program, load_program
+from backchain.bot.understanding.redflags import RedFlagScreen, load_red_flags
+from backchain.bot.understanding.smalltalk import SmallTalk, load_smalltalk
+from backchain.bot.understanding.topics import Topic, load_topics
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Content:
 
 def default_content_dir() -> Path:
     """The content shipped with the package (works from a checkout and after `pip install .`)."""
-    return Path(str(resources.files("content")))
+    return Path(str(resources.files("backchain.content")))
 
 
 def load_content(directory: Path | None = None) -> Content:

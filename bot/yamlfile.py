@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from bot.errors import ContentError
+from backchain.bot.errors import ContentError
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """SQLite persistence for Backchain, over sqlite-utils."""
 
-from storage.database import StorageError, open_database
+from backchain.storage.database import StorageError, open_database
 
 __all__ = ["StorageError", "open_database"]

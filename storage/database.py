@@ -6,8 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import sqlite_utils
-
-from storage.schema import migrations
+from backchain.storage.schema import migrations
 
 
 class StorageError(Exception):

@@ -13,9 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlite_utils import Database
-
-from bot.reminders import (
+from backchain.bot.routine.schedule import (
     SNOOZE,
     format_time_of_day,
     local_date,
@@ -23,6 +21,7 @@ from bot.reminders import (
     next_due_after_today,
     parse_stored_time,
 )
+from sqlite_utils import Database
 
 # Three parameters a row keeps each statement far below SQLite's 32,766-variable limit.
 ROWS_PER_STATEMENT = 1000

@@ -37,7 +37,7 @@ class StoredSession:
     id: int
     user_id: int
     phase: str
-    plan: str  # JSON, see bot.routine.SessionPlan.from_json
+    plan: str  # JSON, see backchain.bot.routine.plan.SessionPlan.from_json
     dose: float
     current_step: int
     status: str

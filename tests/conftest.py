@@ -6,11 +6,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from bot.content import Content, load_content
-from bot.matcher import Matcher
-from bot.services import Services, build_matcher
-from storage import open_database
+from backchain.bot.chat.services import Services, build_matcher
+from backchain.bot.content import Content, load_content
+from backchain.bot.understanding.matcher import Matcher
+from backchain.storage import open_database
 
 REPO = Path(__file__).resolve().parent.parent
 

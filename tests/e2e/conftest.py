@@ -19,7 +19,7 @@ from .user import SimulatedUser
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEST_TOKEN = DEFAULT_TOKEN
-BOT_COMMAND: tuple[str, ...] = (sys.executable, "-m", "bot")
+BOT_COMMAND: tuple[str, ...] = (sys.executable, "-m", "backchain")
 READY_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 _EXIT_POLL_INTERVAL = 0.05

@@ -77,7 +77,7 @@ async def start_bot(bot_process: BotLauncher, tmp_path: Path, **kwargs: Any) -> 
 def run_cli(*args: str, stdin: str = "") -> str:
     """`backchain <args>` in a child process; its standard output."""
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        [sys.executable, "-m", "backchain", *args],
         cwd=REPO_ROOT,
         input=stdin,
         capture_output=True,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.program import Program, load_program
-from bot.topics import Topic
-from storage.sessions import SessionRecord
+from backchain.bot.routine.program import Program, load_program
+from backchain.bot.understanding.topics import Topic
+from backchain.storage.sessions import SessionRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTENT = ROOT / "content"

@@ -1,0 +1,260 @@
+"""The `backchain` command line: a thin layer over the core."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from backchain.bot.errors import BackchainError
+from backchain.storage.database import StorageError
+
+EXIT_USAGE = 2
+
+
+def _content_dir(args: argparse.Namespace) -> Path | None:
+    return Path(args.content) if getattr(args, "content", None) else None
+
+
+class Asker:
+    """Answers questions without a database: what `backchain ask` prints."""
+
+    def __init__(self, content_dir: Path | None):
+        from backchain.bot.chat.services import build_matcher
+        from backchain.bot.content import load_content
+
+        self.content = load_content(content_dir)
+        self.matcher = build_matcher(self.content)
+
+    def as_json(self, question: str) -> dict[str, Any]:
+        flag = self.content.red_flags.screen(question)
+        if flag is not None:
+            return {
+                "topic": None,
+                "score": 0,
+                "candidates": [],
+                "ambiguous": False,
+                "red_flag": True,
+                "red_flag_level": flag.level,
+            }
+        result = self.matcher.match(question)
+        return {
+            "topic": result.topic,
+            "score": round(result.score, 1),
+            "candidates": [
+                {"topic": c.topic, "score": round(c.score, 1)} for c in result.candidates
+            ],
+            "ambiguous": result.ambiguous,
+            "red_flag": False,
+            "red_flag_level": None,
+        }
+
+    def as_text(self, question: str) -> str:
+        from backchain.bot.adapters.plain import render_reply
+        from backchain.bot.chat import answers
+
+        flag = self.content.red_flags.screen(question)
+        if flag is not None:
+            reply = answers.red_flag_reply(flag, self.content)
+        else:
+            result = self.matcher.match(question)
+            if result.topic is None:
+                reply = answers.not_sure_reply(self.content)
+            elif result.ambiguous:
+                reply = answers.ambiguous_reply(result, self.content)
+            else:
+                topic = self.content.topics[result.topic]
+                reply = answers.topic_reply(topic, self.content, [])
+        return render_reply(reply)
+
+
+def _stdin_lines() -> Iterable[str]:
+    # Bytes in, replaced on decoding errors: junk input must not stop the evaluation.
+    for raw in sys.stdin.buffer:
+        yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    asker = Asker(_content_dir(args))
+    if not args.question:
+        if not args.json:
+            raise BackchainError("give a question, or use --json to read questions from stdin")
+        out = sys.stdout
+        for line in _stdin_lines():
+            out.write(json.dumps(asker.as_json(line)) + "\n")
+        out.flush()
+        return 0
+    question = " ".join(args.question)
+    if not question.strip():
+        raise BackchainError("the question is empty")
+    print(json.dumps(asker.as_json(question)) if args.json else asker.as_text(question))
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from backchain.bot.content import load_content
+    from backchain.bot.understanding.topics import GROUPS
+
+    content = load_content(_content_dir(args))
+    if args.json:
+        rows = [
+            {"id": t.id, "title": t.title, "group": t.group, "summary": t.summary}
+            for t in content.topics.values()
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    for group in GROUPS:
+        print(f"{content.messages(f'group_{group}')}:")
+        for topic in content.topics_in_group(group):
+            print(f"  {topic.id:24s} {topic.title}")
+    return 0
+
+
+def cmd_content_check(args: argparse.Namespace) -> int:
+    from backchain.bot.chat.services import build_matcher
+    from backchain.bot.content import load_content
+
+    content = load_content(Path(args.directory) if args.directory else None)
+    build_matcher(content)
+    steps = sum(len(p.steps) for p in content.program.phases)
+    print(
+        f"content OK: {len(content.topics)} topics, {len(content.program.phases)} phases,"
+        f" {steps} program steps, {len(content.messages.keys())} messages"
+    )
+    return 0
+
+
+def cmd_report_unanswered(args: argparse.Namespace) -> int:
+    from backchain.bot.adapters.config import settings_from
+    from backchain.storage import open_database
+    from backchain.storage.questions import QuestionLog
+
+    settings = settings_from(db=args.db)
+    rows = QuestionLog(open_database(settings.db_path)).unanswered_report(args.limit)
+    if args.json:
+        print(json.dumps([r.__dict__ for r in rows], indent=2))
+    elif not rows:
+        print("No unanswered questions.")
+    for row in [] if args.json else rows:
+        print(f"{row.count:5d}  {row.text}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from backchain.bot.adapters.config import settings_from
+
+    settings = settings_from(
+        token_file=args.token_file,
+        db=args.db,
+        api_url=args.api_url,
+        content_dir=args.content,
+        webhook_url=args.webhook_url,
+        listen=args.listen,
+        port=args.port,
+    )
+    if settings.token is None:
+        from backchain.bot.adapters.console import run_console
+
+        print(
+            "No TELEGRAM_BOT_TOKEN set: starting the local console chat instead.", file=sys.stderr
+        )
+        return run_console(settings)
+    from backchain.bot.adapters.telegram.app import run_telegram
+
+    return run_telegram(settings)
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from backchain.bot.adapters.config import settings_from
+    from backchain.bot.adapters.console import run_console
+
+    return run_console(settings_from(db=args.db, content_dir=args.content))
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    import time
+
+    from backchain.bot.adapters.config import settings_from
+    from backchain.bot.adapters.heartbeat import heartbeat_path
+
+    path = heartbeat_path(settings_from(db=args.db).db_path)
+    try:
+        age = time.time() - path.stat().st_mtime
+    except OSError as exc:
+        raise BackchainError(f"no heartbeat at {path}: is the bot running?") from exc
+    if age > args.max_age:
+        raise BackchainError(f"heartbeat is {age:.0f} s old (limit {args.max_age} s)")
+    print(f"healthy: heartbeat {age:.0f} s ago")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="backchain", description="A self-care coach for hip and lower-back pain."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer a question (or questions on stdin with --json)")
+    ask.add_argument("question", nargs="*", help="the question; none with --json reads stdin")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument("--content", help="content directory (default: the packaged content)")
+    ask.set_defaults(func=cmd_ask)
+
+    topics = sub.add_parser("topics", help="list the topics")
+    topics.add_argument("--json", action="store_true")
+    topics.add_argument("--content", help="content directory")
+    topics.set_defaults(func=cmd_topics)
+
+    content = sub.add_parser("content", help="content tools")
+    content_sub = content.add_subparsers(dest="content_command", required=True)
+    check = content_sub.add_parser("check", help="validate a content directory")
+    check.add_argument("directory", nargs="?", help="default: the packaged content")
+    check.set_defaults(func=cmd_content_check)
+
+    report = sub.add_parser("report", help="reports for content editors")
+    report_sub = report.add_subparsers(dest="report_command", required=True)
+    unanswered = report_sub.add_parser("unanswered", help="questions no topic matched")
+    unanswered.add_argument("--db", help="SQLite file (default: $BACKCHAIN_DB or backchain.db)")
+    unanswered.add_argument("--limit", type=int, default=100)
+    unanswered.add_argument("--json", action="store_true")
+    unanswered.set_defaults(func=cmd_report_unanswered)
+
+    run = sub.add_parser("run", help="run the Telegram bot (the console chat without a token)")
+    run.add_argument("--token-file", help="file holding the bot token (else $TELEGRAM_BOT_TOKEN)")
+    run.add_argument("--api-url", help="Bot API base URL, e.g. http://127.0.0.1:8081/bot")
+    run.add_argument("--db", help="SQLite file (default: $BACKCHAIN_DB or backchain.db)")
+    run.add_argument("--content", help="content directory")
+    run.add_argument("--webhook-url", help="public HTTPS URL: use a webhook instead of polling")
+    run.add_argument("--listen", help="webhook listen address (default 0.0.0.0)")
+    run.add_argument("--port", type=int, help="webhook port (default 8443)")
+    run.set_defaults(func=cmd_run)
+
+    chat = sub.add_parser("chat", help="talk to Backchain in this terminal")
+    chat.add_argument("--db", help="SQLite file (default: $BACKCHAIN_DB or backchain.db)")
+    chat.add_argument("--content", help="content directory")
+    chat.set_defaults(func=cmd_chat)
+    health = sub.add_parser("health", help="exit 0 if a running bot refreshed its heartbeat")
+    health.add_argument("--db", help="SQLite file the bot uses (the heartbeat sits beside it)")
+    health.add_argument("--max-age", type=int, default=180, help="seconds (default 180)")
+    health.set_defaults(func=cmd_health)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (BackchainError, StorageError) as exc:
+        print(f"backchain: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Configuration, read once at start from flags and environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from backchain.bot.errors import BackchainError
+
+DEFAULT_DB = "backchain.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None = field(default=None, repr=False)  # never printed or logged
+    db_path: str = DEFAULT_DB
+    api_url: str | None = None
+    content_dir: Path | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    listen: str = "0.0.0.0"
+    port: int = 8443
+    files_dir: Path | None = None
+    reminder_tick_seconds: float = 30.0
+    timer_scale: float = 1.0  # < 1 makes session timers fire sooner (demos and tests)
+
+
+def read_token(token_file: str | None, env: Mapping[str, str]) -> str | None:
+    """The bot token from --token-file or TELEGRAM_BOT_TOKEN; None when neither is given."""
+    if token_file:
+        try:
+            token = Path(token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise BackchainError(f"cannot read token file {token_file}: {exc.strerror}") from exc
+        if not token:
+            raise BackchainError(f"token file {token_file} is empty")
+        return token
+    return env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
+
+
+def settings_from(
+    *,
+    token_file: str | None = None,
+    db: str | None = None,
+    api_url: str | None = None,
+    content_dir: str | None = None,
+    webhook_url: str | None = None,
+    listen: str | None = None,
+    port: int | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge flags over environment variables into frozen settings."""
+    env = os.environ if env is None else env
+    tick = env.get("BACKCHAIN_REMINDER_TICK", "")
+    return Settings(
+        token=read_token(token_file, env),
+        db_path=db or env.get("BACKCHAIN_DB") or DEFAULT_DB,
+        api_url=api_url or env.get("BACKCHAIN_API_URL") or None,
+        content_dir=Path(content_dir) if content_dir else None,
+        webhook_url=webhook_url or env.get("BACKCHAIN_WEBHOOK_URL") or None,
+        webhook_secret=env.get("BACKCHAIN_WEBHOOK_SECRET") or None,
+        listen=listen or env.get("BACKCHAIN_LISTEN") or "0.0.0.0",
+        port=port or int(env.get("BACKCHAIN_PORT") or 8443),
+        files_dir=Path(env["BACKCHAIN_FILES_DIR"]) if env.get("BACKCHAIN_FILES_DIR") else None,
+        reminder_tick_seconds=float(tick) if tick else 30.0,
+        timer_scale=float(env.get("BACKCHAIN_TIMER_SCALE") or 1.0),
+    )

@@ -1,0 +1,146 @@
+"""The conversation engine: one input in, replies (plain data) out. No transport here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from backchain.bot.chat import answers, callbacks, onboarding
+from backchain.bot.chat import progress as progress_flow
+from backchain.bot.chat import reminders as reminder_flow
+from backchain.bot.chat import session as session_flow
+from backchain.bot.chat.callbacks import Press
+from backchain.bot.chat.incoming import Incoming, Kind
+from backchain.bot.chat.replies import Button, Outcome, Reply
+from backchain.bot.chat.services import Services
+from backchain.storage.users import User
+
+# Telegram's own limit on an incoming message; longer console lines are cut to the same size.
+MAX_INPUT_CHARS = 4096
+
+# Command name -> the description shown in Telegram's menu comes from messages "cmd_<name>".
+COMMANDS = (
+    "start",
+    "help",
+    "topics",
+    "session",
+    "progress",
+    "remind",
+    "timezone",
+    "reminders",
+    "profile",
+    "export",
+    "privacy",
+    "forget",
+)
+
+
+class Conversation:
+    """Turns one user input into an Outcome, reading and writing that user's stored state only."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        self.content = services.content
+        self.msg = services.content.messages
+
+    def handle(self, incoming: Incoming) -> Outcome:
+        user = self.services.users.ensure(incoming.user_id, self.services.clock())
+        if incoming.kind is Kind.COMMAND:
+            return self._command(user, incoming)
+        if incoming.kind is Kind.PRESS:
+            return self._press(user, incoming)
+        if incoming.kind is Kind.TEXT:
+            return self._text(user, incoming)
+        return Outcome().say(Reply(self.msg("text_only")))
+
+    # --- commands -------------------------------------------------------------------------
+
+    def _command(self, user: User, incoming: Incoming) -> Outcome:
+        handlers: dict[str, Callable[[User, Incoming], Outcome]] = {
+            "start": lambda u, i: onboarding.start_onboarding(self.services, u, welcome=True),
+            "profile": lambda u, i: onboarding.start_onboarding(self.services, u, welcome=False),
+            "help": lambda u, i: Outcome().say(Reply(self.msg("help"))),
+            "privacy": lambda u, i: Outcome().say(Reply(self.msg("privacy"))),
+            "topics": lambda u, i: Outcome().say(answers.groups_reply(self.content)),
+            "forget": lambda u, i: Outcome().say(self._forget_question()),
+            "session": lambda u, i: session_flow.begin(self.services, u, incoming.chat_id),
+            "progress": lambda u, i: progress_flow.progress(self.services, u),
+            "export": lambda u, i: progress_flow.export(self.services, u),
+            "remind": lambda u, i: reminder_flow.ask_time(self.services, u),
+            "timezone": lambda u, i: reminder_flow.ask_timezone(self.services, u),
+            "reminders": lambda u, i: reminder_flow.show(self.services, u),
+        }
+        handler = handlers.get(incoming.text)
+        if handler is None:
+            return Outcome().say(Reply(self.msg("unknown_command")))
+        return handler(user, incoming)
+
+    def _forget_question(self) -> Reply:
+        rows = (
+            (Button(self.msg("forget_yes_button"), callbacks.build("fg", "yes")),),
+            (Button(self.msg("forget_no_button"), callbacks.build("fg", "no")),),
+        )
+        return Reply(self.msg("forget_confirm"), rows)
+
+    # --- free text --------------------------------------------------------------------------
+
+    def _text(self, user: User, incoming: Incoming) -> Outcome:
+        text = incoming.text[:MAX_INPUT_CHARS]
+        now = self.services.clock()
+        if not text.strip():
+            return Outcome().say(Reply(self.msg("empty_text")))
+        flag = self.content.red_flags.screen(text)
+        if flag is not None:
+            self.services.questions.record(user.id, text, None, 0.0, flag.level, now)
+            self.services.questions.record_red_flag(user.id, flag.level, flag.rule, now)
+            return Outcome().say(answers.red_flag_reply(flag, self.content))
+        awaited = reminder_flow.handle_awaited_text(self.services, user, incoming.chat_id, text)
+        if awaited is not None:
+            return awaited
+        return self._answer(user, text)
+
+    def _answer(self, user: User, text: str) -> Outcome:
+        social = self.content.smalltalk.reply_key(text)
+        if social is not None:
+            return Outcome().say(Reply(self.msg(social)))
+        result = self.services.matcher.match(text)
+        self.services.questions.record(
+            user.id, text, result.topic, result.score, None, self.services.clock()
+        )
+        if result.topic is None:
+            return Outcome().say(answers.not_sure_reply(self.content))
+        if result.ambiguous:
+            return Outcome().say(answers.ambiguous_reply(result, self.content))
+        topic = self.content.topics[result.topic]
+        return Outcome().say(answers.topic_reply(topic, self.content, user.owned_tools))
+
+    # --- buttons ----------------------------------------------------------------------------
+
+    def _press(self, user: User, incoming: Incoming) -> Outcome:
+        press = callbacks.parse(incoming.data)
+        outcome = self._dispatch_press(user, incoming, press) if press else None
+        return outcome if outcome is not None else Outcome().say(Reply(self.msg("button_expired")))
+
+    def _dispatch_press(self, user: User, incoming: Incoming, press: Press) -> Outcome | None:
+        if press.namespace == "t":
+            topic = self.content.topics.get(press.str_arg(0))
+            if topic is None:
+                return None
+            return Outcome().say(answers.topic_reply(topic, self.content, user.owned_tools))
+        if press.namespace == "g":
+            reply = answers.group_reply(press.str_arg(0), self.content)
+            return Outcome().say(reply) if reply else None
+        if press.namespace == "ob":
+            return onboarding.handle_onboarding_press(self.services, user, press)
+        if press.namespace == "fg":
+            return self._forget(user, press)
+        if press.namespace in ("s", "tm"):
+            return session_flow.handle_press(self.services, user, incoming.chat_id, press)
+        if press.namespace == "r":
+            return reminder_flow.handle_press(self.services, user, incoming.chat_id, press)
+        return None
+
+    def _forget(self, user: User, press: Press) -> Outcome:
+        if press.action == "yes":
+            self.services.users.delete_everything(user.id)
+            return Outcome(cancel_timers=[f"user:{user.id}:"]).say(Reply(self.msg("forgotten")))
+        return Outcome().say(Reply(self.msg("forget_cancelled")))

@@ -1,0 +1,123 @@
+"""/remind, /timezone and /reminders, and the reminder message itself."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from backchain.bot.chat import callbacks
+from backchain.bot.chat import session as session_flow
+from backchain.bot.chat.callbacks import Press
+from backchain.bot.chat.replies import Button, Outcome, Reply
+from backchain.bot.chat.services import Services
+from backchain.bot.routine.schedule import format_time_of_day, parse_time_of_day
+from backchain.bot.routine.timezones import find_timezone
+from backchain.storage.users import User
+
+COMMON_TIMES = (time(7, 0), time(8, 0), time(12, 0), time(18, 0), time(20, 0), time(21, 30))
+AWAITING = "awaiting"
+
+
+def _hhmm(value: time) -> int:
+    return value.hour * 100 + value.minute
+
+
+def ask_time(services: Services, user: User) -> Outcome:
+    msg = services.content.messages
+    services.users.set_state(user.id, {AWAITING: "remind-time"}, services.clock())
+    buttons = [
+        Button(format_time_of_day(t), callbacks.build("r", "time", _hhmm(t))) for t in COMMON_TIMES
+    ]
+    rows = (tuple(buttons[:3]), tuple(buttons[3:]))
+    return Outcome().say(Reply(msg("ask_reminder_time", zone=user.timezone), rows))
+
+
+def ask_timezone(services: Services, user: User) -> Outcome:
+    services.users.set_state(user.id, {AWAITING: "timezone"}, services.clock())
+    return Outcome().say(Reply(services.content.messages("ask_timezone", zone=user.timezone)))
+
+
+def show(services: Services, user: User) -> Outcome:
+    msg = services.content.messages
+    reminder = services.reminders.get(user.id)
+    if reminder is None or not reminder.enabled:
+        return Outcome().say(Reply(msg("reminders_off", zone=user.timezone)))
+    rows = ((Button(msg("button_reminders_off"), callbacks.build("r", "off")),),)
+    text = msg("reminders_on", time=format_time_of_day(reminder.local_time), zone=reminder.zone)
+    return Outcome().say(Reply(text, rows))
+
+
+def _set_time(services: Services, user: User, chat_id: int, value: time) -> Outcome:
+    services.users.set_state(user.id, {}, services.clock())
+    reminder = services.reminders.set_daily(
+        user.id, chat_id, value, user.timezone, services.clock()
+    )
+    text = services.content.messages(
+        "reminder_set", time=format_time_of_day(value), zone=reminder.zone
+    )
+    if user.timezone == "UTC":
+        text += "\n\n" + services.content.messages("reminder_set_zone_hint")
+    return Outcome().say(Reply(text))
+
+
+def handle_awaited_text(services: Services, user: User, chat_id: int, text: str) -> Outcome | None:
+    """A reply to "what time?" or "which time zone?"; None when the text is something else."""
+    awaiting = services.users.state(user.id).get(AWAITING)
+    if awaiting not in ("remind-time", "timezone"):
+        return None
+    msg = services.content.messages
+    if awaiting == "remind-time":
+        value = parse_time_of_day(text)
+        if value is not None:
+            return _set_time(services, user, chat_id, value)
+        retry = Reply(msg("bad_time"))
+    else:
+        match = find_timezone(text)
+        if match is not None:
+            services.users.set_state(user.id, {}, services.clock())
+            services.reminders.set_timezone(user.id, match.zone, services.clock())
+            return Outcome().say(Reply(msg("timezone_set", zone=match.zone)))
+        retry = Reply(msg("bad_timezone"))
+    # Someone who asks a question instead of answering gets the answer, not a scolding.
+    if services.matcher.match(text).topic is not None:
+        services.users.set_state(user.id, {}, services.clock())
+        return None
+    return Outcome().say(retry)
+
+
+def handle_press(services: Services, user: User, chat_id: int, press: Press) -> Outcome | None:
+    msg = services.content.messages
+    now = services.clock()
+    if press.action == "time":
+        hhmm = press.int_arg(0)
+        hour, minute = divmod(hhmm, 100)
+        if hour > 23 or minute > 59:
+            return None
+        return _set_time(services, user, chat_id, time(hour, minute))
+    if press.action == "off":
+        services.reminders.disable(user.id)
+        return Outcome().say(Reply(msg("reminders_turned_off")))
+    if press.action == "start":
+        return session_flow.begin(services, user, chat_id)
+    if press.action == "snooze":
+        done = services.reminders.snooze(user.id, now)
+        return Outcome().say(Reply(msg("reminder_snoozed"))) if done else None
+    if press.action == "skip":
+        done = services.reminders.skip_today(user.id, now)
+        return Outcome().say(Reply(msg("reminder_skipped"))) if done else None
+    return None
+
+
+def reminder_reply(services: Services, user: User) -> Reply:
+    """The daily reminder: what today's session is, with start / snooze / skip buttons."""
+    msg = services.content.messages
+    status, plan = session_flow.todays_plan(services, user)
+    phase = services.content.program.phase(status.phase_id)
+    text = msg("reminder_text", phase=phase.title, **session_flow.plan_size(services, plan))
+    rows = (
+        (Button(msg("button_start_now"), callbacks.build("r", "start")),),
+        (
+            Button(msg("button_snooze"), callbacks.build("r", "snooze")),
+            Button(msg("button_skip_today"), callbacks.build("r", "skip")),
+        ),
+    )
+    return Reply(text, rows)

@@ -1,0 +1,302 @@
+"""The guided session: pain check, one step at a time with timers, pain check, summary.
+
+Every event is written to SQLite the moment it happens; the session row is the source of truth,
+so a restart (or a timer lost with it) never loses or repeats a step.
+"""
+
+from __future__ import annotations
+
+import html
+from zoneinfo import ZoneInfo
+
+from backchain.bot.chat import callbacks
+from backchain.bot.chat.callbacks import Press
+from backchain.bot.chat.replies import Button, Outcome, Reply, Timer
+from backchain.bot.chat.services import Services
+from backchain.bot.routine.plan import (
+    PlannedStep,
+    ProgramStatus,
+    SessionPlan,
+    plan_session,
+    program_status,
+    substitution_note,
+)
+from backchain.storage.sessions import SessionNotFound, StoredSession
+from backchain.storage.users import User
+
+PAIN_SCALE = range(0, 11)
+STEP_OUTCOMES = {"done": "done", "skip": "skipped", "hurt": "too-painful"}
+
+
+def user_zone(user: User) -> ZoneInfo:
+    try:
+        return ZoneInfo(user.timezone)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def timer_prefix(user_id: int, session_id: int) -> str:
+    return f"user:{user_id}:session:{session_id}:"
+
+
+def pain_question(services: Services, session_id: int, when: str) -> Reply:
+    buttons = [
+        Button(str(n), callbacks.build("s", "pain", session_id, when, n)) for n in PAIN_SCALE
+    ]
+    rows = (tuple(buttons[:6]), tuple(buttons[6:]))
+    return Reply(services.content.messages(f"pain_{when}_question"), rows)
+
+
+def step_reply(services: Services, session_id: int, plan: SessionPlan, step: PlannedStep) -> Reply:
+    msg = services.content.messages
+    program = services.content.program
+    sides = "step_time_sides" if step.sides == "left-right" else "step_time_both"
+    lines = [
+        msg("step_heading", number=step.index + 1, total=len(plan.steps), title=step.title),
+        msg("step_tool", tool=program.tool_names.get(step.tool, step.tool)),
+    ]
+    note = substitution_note(program, step)
+    if note:
+        lines.append(f"<i>{html.escape(note, quote=False)}</i>")
+    lines += [
+        msg("step_position", text=step.position.strip()),
+        msg("step_technique", text=step.technique.strip()),
+        msg("step_pressure", text=step.pressure.strip()),
+        msg(sides, seconds=step.seconds),
+    ]
+    rows = (
+        (
+            Button(msg("button_timer"), callbacks.build("s", "timer", session_id, step.index)),
+            Button(msg("button_done"), callbacks.build("s", "done", session_id, step.index)),
+        ),
+        (
+            Button(msg("button_skip"), callbacks.build("s", "skip", session_id, step.index)),
+            Button(msg("button_hurt"), callbacks.build("s", "hurt", session_id, step.index)),
+        ),
+        (Button(msg("button_stop"), callbacks.build("s", "stop", session_id)),),
+    )
+    return Reply("\n\n".join(lines), rows)
+
+
+def _current_reply(services: Services, session: StoredSession) -> Reply:
+    """What the session is waiting for now: a pain check or its current step."""
+    if session.status == "pain-check":
+        return pain_question(services, session.id, "before")
+    if session.status == "post-check":
+        return pain_question(services, session.id, "after")
+    plan = SessionPlan.from_json(session.plan)
+    return step_reply(services, session.id, plan, plan.steps[session.current_step])
+
+
+def begin(services: Services, user: User, chat_id: int) -> Outcome:
+    """/session: offer to resume an unfinished session, else start today's."""
+    unfinished = services.sessions.unfinished(user.id)
+    if unfinished is None:
+        return _start_new(services, user)
+    msg = services.content.messages
+    rows = (
+        (Button(msg("button_resume"), callbacks.build("s", "resume", unfinished.id)),),
+        (Button(msg("button_start_over"), callbacks.build("s", "over", unfinished.id)),),
+    )
+    return Outcome().say(Reply(msg("resume_question"), rows))
+
+
+def todays_plan(services: Services, user: User) -> tuple[ProgramStatus, SessionPlan]:
+    """Where the user stands in the program and the session planned for them today."""
+    program = services.content.program
+    status = program_status(program, services.sessions.history(user.id), user_zone(user))
+    plan = plan_session(
+        program, status.phase_id, set(user.owned_tools), user.focus or "general", status.next_dose
+    )
+    return status, plan
+
+
+def plan_size(services: Services, plan: SessionPlan) -> dict[str, str]:
+    """ "3 steps" and "about 4 minutes" for the texts that announce a session."""
+    msg = services.content.messages
+    return {
+        "steps": msg.count("steps", len(plan.steps)),
+        "minutes": msg.count("minutes", max(1, round(plan.total_seconds / 60))),
+    }
+
+
+def _start_new(services: Services, user: User) -> Outcome:
+    msg = services.content.messages
+    program = services.content.program
+    status, plan = todays_plan(services, user)
+    if not plan.steps:
+        return Outcome().say(Reply(msg("session_needs_tools")))
+    session_id = services.sessions.start(
+        user.id, status.phase_id, plan, status.next_dose, services.clock()
+    )
+    phase = program.phase(status.phase_id)
+    lines = [msg("session_intro", phase=phase.title, **plan_size(services, plan))]
+    if status.advanced:
+        lines.insert(0, msg("phase_advanced", phase=phase.title))
+        lines.append(html.escape(phase.description.strip(), quote=False))
+    today = services.clock().astimezone(user_zone(user)).date()
+    if status.next_due is not None and today < status.next_due:
+        lines.append(msg("rest_day_note", when=status.next_due.strftime("%A")))
+    if status.dose_lowered:
+        lines.append(msg("dose_lowered"))
+    if plan.note:
+        lines.append(f"<i>{html.escape(plan.note, quote=False)}</i>")
+    outcome = Outcome().say(Reply("\n\n".join(lines)))
+    return outcome.say(pain_question(services, session_id, "before"))
+
+
+def handle_press(services: Services, user: User, chat_id: int, press: Press) -> Outcome | None:
+    """A session or timer button. None means stale or forged: the caller says it has expired."""
+    if press.namespace == "s" and press.action == "new":
+        return begin(services, user, chat_id)
+    try:
+        session = services.sessions.get(press.int_arg(0), user.id)
+    except SessionNotFound:
+        return None
+    if session.closed:
+        return Outcome() if press.namespace == "tm" else None
+    if press.namespace == "tm":
+        return _timer_event(services, user, session, press)
+    handlers = {
+        "resume": lambda: Outcome().say(_current_reply(services, session)),
+        "over": lambda: _start_over(services, user, session),
+        "pain": lambda: _pain(services, user, session, press),
+        "timer": lambda: _start_timer(services, user, session, press.int_arg(1)),
+        "stop": lambda: _pause(services, user, session),
+    }
+    if press.action in STEP_OUTCOMES:
+        return _step_outcome(services, user, session, press.int_arg(1), press.action)
+    handler = handlers.get(press.action)
+    return handler() if handler else None
+
+
+def _start_over(services: Services, user: User, session: StoredSession) -> Outcome:
+    services.sessions.abandon(session.id, user.id, services.clock())
+    outcome = _start_new(services, user)
+    outcome.cancel_timers.append(timer_prefix(user.id, session.id))
+    return outcome
+
+
+def _pain(services: Services, user: User, session: StoredSession, press: Press) -> Outcome | None:
+    when, score = press.str_arg(1), press.int_arg(2)
+    if score not in PAIN_SCALE:
+        return None
+    if when == "before" and session.status == "pain-check":
+        services.sessions.set_pain_before(session.id, user.id, score)
+        return Outcome().say(_current_reply(services, services.sessions.get(session.id, user.id)))
+    if when == "after" and session.status == "post-check":
+        services.sessions.set_pain_after(session.id, user.id, score)
+        services.sessions.finish(session.id, user.id, services.clock())
+        return Outcome().say(_summary(services, user, session.id))
+    return None
+
+
+def _step_is_current(session: StoredSession, step_index: int) -> bool:
+    return session.status == "active" and session.current_step == step_index
+
+
+def _start_timer(
+    services: Services, user: User, session: StoredSession, index: int
+) -> Outcome | None:
+    if not _step_is_current(session, index):
+        return None
+    msg = services.content.messages
+    step = SessionPlan.from_json(session.plan).steps[index]
+    prefix = timer_prefix(user.id, session.id)
+    outcome = Outcome(cancel_timers=[prefix])
+    if step.sides == "left-right":
+        outcome.timers.append(
+            Timer(
+                step.seconds,
+                callbacks.build("tm", "side", session.id, index),
+                prefix + f"{index}:side",
+            )
+        )
+        outcome.say(Reply(msg("timer_started_sides", seconds=step.seconds)))
+    else:
+        outcome.say(Reply(msg("timer_started", seconds=step.seconds)))
+    outcome.timers.append(
+        Timer(
+            step.total_seconds,
+            callbacks.build("tm", "end", session.id, index),
+            prefix + f"{index}:end",
+        )
+    )
+    return outcome
+
+
+def _timer_event(services: Services, user: User, session: StoredSession, press: Press) -> Outcome:
+    """A timer fired. If the user already moved on, the event is silently dropped."""
+    index = press.int_arg(1)
+    if not _step_is_current(session, index):
+        return Outcome()
+    if press.action == "side":
+        return Outcome().say(Reply(services.content.messages("timer_switch_sides")))
+    outcome = _step_outcome(services, user, session, index, "done") or Outcome()
+    outcome.replies.insert(0, Reply(services.content.messages("timer_done")))
+    return outcome
+
+
+def _step_outcome(
+    services: Services, user: User, session: StoredSession, index: int, action: str
+) -> Outcome | None:
+    plan = SessionPlan.from_json(session.plan)
+    if not 0 <= index < len(plan.steps):
+        return None
+    if not _step_is_current(session, index):
+        # A double tap on a step already logged changes nothing and says nothing.
+        return Outcome() if session.current_step > index else None
+    step = plan.steps[index]
+    seconds = step.total_seconds if action == "done" else 0
+    logged = services.sessions.record_step(
+        session.id, user.id, index, step.step_id, STEP_OUTCOMES[action], seconds, services.clock()
+    )
+    if not logged:
+        return Outcome()
+    outcome = Outcome(cancel_timers=[timer_prefix(user.id, session.id)])
+    if action == "hurt":
+        outcome.say(Reply(services.content.messages("too_painful_noted")))
+    following = index + 1
+    if following < len(plan.steps):
+        services.sessions.set_current_step(session.id, user.id, following)
+        return outcome.say(step_reply(services, session.id, plan, plan.steps[following]))
+    services.sessions.set_current_step(session.id, user.id, following)
+    services.sessions.await_pain_after(session.id, user.id)
+    return outcome.say(pain_question(services, session.id, "after"))
+
+
+def _pause(services: Services, user: User, session: StoredSession) -> Outcome:
+    outcome = Outcome(cancel_timers=[timer_prefix(user.id, session.id)])
+    return outcome.say(Reply(services.content.messages("session_paused")))
+
+
+def _summary(services: Services, user: User, session_id: int) -> Reply:
+    msg = services.content.messages
+    zone = user_zone(user)
+    history = services.sessions.history(user.id)
+    record = next(r for r in history if r.id == session_id)
+    status = program_status(services.content.program, history, zone)
+    lines = [
+        msg(
+            "summary",
+            done=record.done,
+            total=record.done + record.skipped + record.too_painful,
+            minutes=round(record.seconds / 60, 1),
+            before=record.pain_before,
+            after=record.pain_after,
+        ),
+    ]
+    if status.next_due is not None:
+        today = services.clock().astimezone(zone).date()
+        due = status.next_due
+        when = msg("due_today") if due <= today else due.strftime("%A %d %B")
+        lines.append(msg("next_session", when=when))
+    if (
+        record.pain_after is not None
+        and record.pain_before is not None
+        and (
+            record.pain_after - record.pain_before >= services.content.program.progression.pain_rise
+        )
+    ):
+        lines.append(msg("pain_rose"))
+    return Reply("\n\n".join(lines))

@@ -1,0 +1,1 @@
+"""The programme over time: pure rules for plans, progression, progress and schedules."""

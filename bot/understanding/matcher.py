@@ -1,0 +1,942 @@
+"""Matching a free-text question to the most specific anatomy topic, or to none.
+
+A question is read word by word: typos are corrected to words the topics use (rapidfuzz with an
+edit distance that grows with the word), words typed together are split ("lowerback") and words
+typed apart are joined ("bio mechanical", "so as"). Runs of words are then looked up as alias
+phrases, longest first, each word counting once. A topic scores from its best phrase plus its
+group (a body part or a product beats a general technique) and five rules: pain words turn a body
+area into its symptom topic, a topic listed as narrower outranks the broader one ("how often" over
+"massage"), cause words between two body areas point to the biomechanical chain unless the areas
+are neighbours that explain each other (piriformis and sciatica), pain running "from my lower
+back down my leg" points to the sciatic nerve, and a question about which kit to get, with a body
+area or a tool named, points to the kit for that area or tool.
+
+Words with an everyday meaning ("back", "block", "calf") name a topic only when the rest of the
+question is about the body too, or when the question is nothing but that word: "block" is the
+Baller Block, "block this number" is out of scope. A word from another world (a farm, a team, a
+government, an engine) puts the whole question out of scope unless the asker's own body is in it
+too: "a calf born on the farm" names no topic, "my calves ache after farm work" does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+from backchain.bot.understanding.textnorm import singular, tokenize, verb_bases
+from backchain.bot.understanding.topics import Topic
+from backchain.bot.understanding.vocabulary import Vocabulary, check_topic_ids, load_vocabulary
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+# Longer aliases are indexed by their first words: nobody types a longer phrase word for word.
+MAX_PHRASE_WORDS = 8
+# Titles like "Soleus (deep calf)" or "Periodization: planning your routine" hold two names.
+_TITLE_PARTS = re.compile(r"[():,;?]")
+_WORD_CACHE = 50_000
+# How sure a typo correction is, by the length of the word typed.
+_TYPO_CONFIDENCE = ((6, 0.9), (4, 0.75), (3, 0.65))
+_SURE_TYPO = 0.9
+# No word people type is longer; longer tokens are junk and skip splitting and typo search.
+_LONGEST_WORD = 30
+# A pain word this many words from a body area is about that area.
+_PAIN_REACH = 4
+# Below this a phrase rests on a guessed short word and must not name a topic on its own.
+_SURE = 0.8
+# A topic that no phrase names: a phrase with this topic only hides an everyday expression.
+NO_TOPIC = ""
+# An alias with "of" or "from" needs it: "back of my leg" is one place, "my back with my legs"
+# two, and "leg pain from my back" is not "the legs when the pain is in my back".
+_BINDING_WORDS = frozenset({"of", "from"})
+# Letters nobody hears, so nobody types them: "soas" is "psoas", "nees" is "knees".
+_SILENT_STARTS = ("ps", "kn", "pn", "wr", "gn")
+_AREA_GROUPS = ("anatomy", "symptoms")
+# Where pain starts, after "from", and how far after "down" or "into" it may end.
+_FROM = "from"
+_PATH_REACH = 4
+# Words that join the areas a kit word follows: "foot and leg set".
+_JOINING_WORDS = frozenset({"and", "or", "n"})
+# A piece of a word split in two ("so az") is this short; longer ones are words of their own.
+_FRAGMENT = 3
+# "my calf" is the asker's own body; "the calf" may be a farm animal. Fainter words have an
+# everyday sense after "my" too: "my back garden", "my band".
+_OWNERS = frozenset({"my"})
+_OWN_STRENGTH = 0.7
+# "tp" is the shortest word typed together with another; "tpmassageball" holds three.
+_SHORTEST_PART = 2
+_MOST_PARTS = 3
+# Spelled by ear ("syatica", "posteur"), a longer word keeps its consonants; this many at least.
+_SOUND_CONSONANTS = 3
+_SOUND_LENGTH = 6
+_SOUND_DISTANCE = 2
+_SOUND_SPELLINGS = (("ph", "f"), ("sc", "s"), ("ck", "c"), ("k", "c"), ("z", "s"), ("y", "i"))
+# Letters that sound alike, so "psoaz" and "kalf" are sure typos.
+_SOUND_ALIKES = frozenset({("z", "s"), ("s", "z"), ("k", "c"), ("c", "k")})
+
+
+@dataclass(frozen=True)
+class Candidate:
+    topic: str
+    score: float  # 0-100
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    topic: str | None  # None when out of scope
+    score: float  # 0-100, score of the best candidate
+    candidates: tuple[Candidate, ...]  # best first
+    ambiguous: bool  # top two are close: the chat asks "did you mean ...?"
+    out_of_scope: bool
+
+
+# --- reading words ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a question as the matcher reads it."""
+
+    text: str  # the known word it was read as, or the word itself when unknown
+    stop: bool
+    known: bool
+    confidence: float  # 1.0 when typed right, lower when a typo was corrected
+
+
+def _max_typo_distance(word: str) -> int:
+    if len(word) < 3:
+        return 0
+    return 2 if len(word) >= 10 else 1
+
+
+def _plausible_typo(word: str, known: str) -> bool:
+    # "football" is a word of its own, not a typo of "footballer": a shared beginning only
+    # reads as a typo when one letter is missing or extra ("quadricep").
+    if known.startswith(word) or word.startswith(known):
+        return abs(len(known) - len(word)) <= 1
+    if len(word) == 3:
+        # Three letters are too few to guess from, unless one letter was dropped ("kne").
+        return len(known) == 4 and known[0] == word[0] and _is_subsequence(word, known)
+    return len(word) > 6 or word[0] == known[0] or known[1:] == word
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    letters = iter(long)
+    return all(ch in letters for ch in short)
+
+
+def _repeats_a_letter(typed: str, known: str) -> bool:
+    return len(typed) == len(known) + 1 and any(
+        typed[i] == typed[i - 1] and typed[:i] + typed[i + 1 :] == known
+        for i in range(1, len(typed))
+    )
+
+
+def _drops_a_silent_letter(typed: str, known: str) -> bool:
+    return known[1:] == typed and known.startswith(_SILENT_STARTS)
+
+
+def _swaps_a_sound(typed: str, known: str) -> bool:
+    if len(typed) != len(known):
+        return False
+    swaps = [(a, b) for a, b in zip(typed, known, strict=True) if a != b]
+    return len(swaps) == 1 and swaps[0] in _SOUND_ALIKES
+
+
+def _consonants(word: str) -> str:
+    """The consonants of a word as heard, each once: "sciatica" and "syatica" give "stc"."""
+    for spelled, heard in _SOUND_SPELLINGS:
+        word = word.replace(spelled, heard)
+    kept = [ch for ch in word if ch not in "aeiou"]
+    return "".join(ch for i, ch in enumerate(kept) if i == 0 or ch != kept[i - 1])
+
+
+def _typo_confidence(word: str) -> float:
+    return next(c for n, c in _TYPO_CONFIDENCE if len(word) >= n)
+
+
+class WordReader:
+    """Reads question words as known words, correcting typos; results are cached per word."""
+
+    def __init__(self, known: dict[str, str], vocab: Vocabulary):
+        self._known = known  # a spelling seen in the content -> the word it stands for
+        self._vocab = vocab
+        self._by_length: dict[int, list[str]] = defaultdict(list)
+        for surface in sorted(known):
+            self._by_length[len(surface)].append(surface)
+        self._by_sound_key: dict[str, list[str]] = defaultdict(list)
+        for surface in sorted(known):
+            self._by_sound_key[_consonants(surface)].append(surface)
+        self.read = lru_cache(maxsize=_WORD_CACHE)(self._read)
+        self.read_joined = lru_cache(maxsize=_WORD_CACHE)(self._joined)
+        self._known_exactly = lru_cache(maxsize=_WORD_CACHE)(self._exact)
+
+    def is_known(self, token: str) -> bool:
+        return self._known_exactly(token) is not None
+
+    def _joined(self, first: str, second: str) -> tuple[Word, ...] | None:
+        """Two tokens as one word when they only make sense together: "bio mechanical", "so as"
+        (psoas said aloud) or "so az"; None when they are two words."""
+        together = first + second
+        if self.is_known(together):
+            parts = self.read(first) + self.read(second)
+            # Two real words stay two ("back ache"); "bio" is no word and "so as" no content.
+            if all(w.known for w in parts) and any(not w.stop for w in parts):
+                return None
+            return self.read(together)
+        # Otherwise only a stop word and a short fragment nobody knows may be joined.
+        stops = self._vocab.stop_words
+        if first in stops and second in stops:
+            return None
+        for token in (first, second):
+            if token not in stops and (len(token) > _FRAGMENT or self.is_known(token)):
+                return None
+        if any(w.known and not w.stop for w in self.read(first) + self.read(second)):
+            return None
+        # Joined, they may be a sure typo of a known word: "so az" -> "soaz" -> "soas".
+        read = self.read(together)
+        sure = len(read) == 1 and read[0].known and not read[0].stop
+        return read if sure and read[0].confidence >= _SURE_TYPO else None
+
+    def is_plain(self, token: str) -> bool:
+        """An ordinary word that is never read as a typo ("skin", "shark")."""
+        vocab = self._vocab
+        return any(
+            form in vocab.plain_words or form in vocab.off_topic_words
+            for form in (token, singular(token))
+        )
+
+    def _exact(self, token: str) -> str | None:
+        token = self._vocab.spellings.get(token, token)
+        for form in (token, singular(token), *verb_bases(token)):
+            if form in self._known:
+                return self._known[form]
+        return None
+
+    def _read(self, token: str) -> tuple[Word, ...]:
+        word = self._read_exact(token)
+        if word is not None:
+            return (word,)
+        if len(token) > _LONGEST_WORD:
+            return (Word(token, stop=False, known=False, confidence=1.0),)
+        if self.is_plain(token):
+            return (Word(singular(token), stop=False, known=False, confidence=1.0),)
+        return self._split(token) or self._guess(token)
+
+    def _split(self, token: str, parts: int = _MOST_PARTS) -> tuple[Word, ...] | None:
+        """'lowerback' -> 'lower' 'back', 'tpmassageball' -> 'tp' 'massage' 'ball': known words
+        typed without a space."""
+        for cut in range(_SHORTEST_PART, len(token) - _SHORTEST_PART + 1):
+            left = self._read_exact(token[:cut])
+            if left is None or left.stop:
+                continue
+            right = self._read_exact(token[cut:])
+            if right is not None and not right.stop:
+                return (left, right)
+            rest = self._split(token[cut:], parts - 1) if parts > 2 else None
+            if rest is not None:
+                return (left, *rest)
+        return None
+
+    def _read_exact(self, token: str) -> Word | None:
+        if token in self._vocab.stop_words:
+            return Word(token, stop=True, known=True, confidence=1.0)
+        exact = self._exact(token)
+        return None if exact is None else Word(exact, stop=False, known=True, confidence=1.0)
+
+    def _guess(self, token: str) -> tuple[Word, ...]:
+        corrected = self._correct(token) or self._by_sound(token)
+        if corrected is None:
+            return (Word(singular(token), stop=False, known=False, confidence=1.0),)
+        # A doubled key ("kneee"), a silent letter left out ("soas") or a letter that sounds
+        # the same ("psoaz") is a sure typo.
+        sure = (
+            _repeats_a_letter(token, corrected)
+            or _drops_a_silent_letter(token, corrected)
+            or _swaps_a_sound(token, corrected)
+        )
+        word = Word(
+            self._known[corrected],
+            stop=False,
+            known=True,
+            confidence=_SURE_TYPO if sure else _typo_confidence(token),
+        )
+        return (word,)
+
+    def _by_sound(self, token: str) -> str | None:
+        """The one known word spelled with the same consonants: "syatica" -> "sciatica"."""
+        if len(token) < _SOUND_LENGTH or not token.isalpha():
+            return None
+        key = _consonants(token)
+        if len(key) < _SOUND_CONSONANTS:
+            return None
+        found = sorted(
+            (distance, known)
+            for known in self._by_sound_key.get(key, ())
+            if known[0] == token[0] and (distance := OSA.distance(token, known)) <= _SOUND_DISTANCE
+        )
+        # Two words as near ("sciatica" and "sciatic" for "syatica" are not) is a guess.
+        if not found or (len(found) > 1 and found[1][0] == found[0][0]):
+            return None
+        return found[0][1]
+
+    def _correct(self, token: str) -> str | None:
+        limit = _max_typo_distance(token)
+        if not limit or not token.isalpha():
+            return None
+        choices = [
+            s
+            for n in range(len(token) - limit, len(token) + limit + 1)
+            for s in self._by_length.get(n, ())
+        ]
+        found = process.extract(token, choices, scorer=OSA.distance, score_cutoff=limit, limit=8)
+        ranked = sorted(
+            (
+                distance,
+                not _repeats_a_letter(token, known),
+                known[0] != token[0],
+                abs(len(known) - len(token)),
+                known,
+            )
+            for known, distance, _ in found
+            if _plausible_typo(token, known)
+        )
+        return ranked[0][-1] if ranked else None
+
+
+def read_question(text: str, reader: WordReader) -> list[Word]:
+    """The words of `text`, with words typed apart joined when only together they are known."""
+    tokens = tokenize(text)
+    words: list[Word] = []
+    i = 0
+    while i < len(tokens):
+        if i + 1 < len(tokens):
+            joined = reader.read_joined(tokens[i], tokens[i + 1])
+            if joined is not None:
+                words.extend(joined)
+                i += 2
+                continue
+        words.extend(reader.read(tokens[i]))
+        i += 1
+    return words
+
+
+# --- the phrase index -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Phrase:
+    topic: str  # NO_TOPIC for an everyday expression that only hides its words
+    words: tuple[str, ...]  # known words, stop words included
+    content: tuple[str, ...]  # the same without stop words
+    strength: float  # 0-1: how clearly the phrase alone names its topic
+    binding: frozenset[str] = frozenset()  # stop words it cannot do without ("of")
+    generic: bool = False  # only words for a kind of tool ("a ball"), no product's name
+
+
+@dataclass(frozen=True)
+class PhraseHit:
+    phrases: tuple[Phrase, ...]
+    positions: frozenset[int]
+    length: float  # content words; a quarter more per stop word of a one-word phrase
+    confidence: float
+    loose: bool = False  # found as a set of words anywhere, not as a run
+
+
+def _title_names(title: str) -> list[str]:
+    return [part for part in _TITLE_PARTS.split(title) if part.strip()]
+
+
+def _topic_phrases(topic: Topic, vocab: Vocabulary) -> Iterable[str]:
+    yield topic.id.replace("-", " ")
+    yield topic.title
+    yield from _title_names(topic.title)
+    yield from topic.aliases
+    yield from vocab.synonyms.get(topic.id, ())
+
+
+def _canonical(token: str, vocab: Vocabulary, plain_forms: dict[str, str]) -> str:
+    word = singular(vocab.spellings.get(token, token))
+    return plain_forms.get(word, word)
+
+
+def _plain_forms(topics: dict[str, Topic], vocab: Vocabulary) -> dict[str, str]:
+    """'rolled' -> 'roll' wherever the content also uses the plain form, so either matches."""
+    seen = {
+        singular(vocab.spellings.get(t, t))
+        for text in _all_texts(topics, vocab)
+        for t in tokenize(text)
+    }
+    seen |= _cue_words(vocab)
+    forms = {}
+    for word in seen:
+        base = next((b for b in verb_bases(word) if b in seen), None)
+        if base is not None:
+            forms[word] = base
+    return forms
+
+
+def _all_texts(topics: dict[str, Topic], vocab: Vocabulary) -> list[str]:
+    texts = [text for topic in topics.values() for text in _topic_phrases(topic, vocab)]
+    texts += [text for sets in vocab.word_sets.values() for text in sets]
+    return texts
+
+
+def _cue_words(vocab: Vocabulary) -> set[str]:
+    cues = set(vocab.context_words | vocab.pain_words) | set(vocab.weak_words)
+    cues |= vocab.link_area_words | vocab.kits.nouns | vocab.paths.via | vocab.paths.ends
+    for run in vocab.link_phrases + vocab.link_alone_phrases:
+        cues |= {w for w in run if w not in vocab.stop_words}
+    return cues
+
+
+@dataclass
+class PhraseIndex:
+    """Alias phrases by their content words, and phrases that need their stop words too."""
+
+    by_content: dict[tuple[str, ...], list[Phrase]] = field(default_factory=dict)
+    by_words: dict[tuple[str, ...], list[Phrase]] = field(default_factory=dict)
+    word_sets: dict[str, list[Phrase]] = field(default_factory=dict)  # by their first word
+    longest: dict[str, int] = field(default_factory=dict)  # first word -> most words after it
+    topic_words: set[str] = field(default_factory=set)  # the content words naming a topic
+
+    def add(self, phrase: Phrase) -> None:
+        # "it band" and "how often" mean nothing without their stop word, so they are only found
+        # word for word; other phrases are found with any stop words in between.
+        # An everyday expression is only ever said word for word ("back to back").
+        fixed = phrase.topic == NO_TOPIC and len(phrase.words) > len(phrase.content)
+        if phrase.topic != NO_TOPIC:
+            self.topic_words.update(phrase.content)
+        if not fixed and (len(phrase.content) >= 2 or (phrase.content and len(phrase.words) == 1)):
+            self._put(self.by_content, phrase.content, phrase)
+        if len(phrase.words) > len(phrase.content):
+            self._put(self.by_words, phrase.words, phrase)
+
+    def _put(
+        self, index: dict[tuple[str, ...], list[Phrase]], key: tuple[str, ...], phrase: Phrase
+    ) -> None:
+        key = key[:MAX_PHRASE_WORDS]
+        entries = index.setdefault(key, [])
+        same = next((i for i, p in enumerate(entries) if p.topic == phrase.topic), None)
+        if same is None:
+            entries.append(phrase)
+            self.longest[key[0]] = max(self.longest.get(key[0], 0), len(key))
+        elif len(phrase.binding) < len(entries[same].binding):
+            # "back of leg" and "back leg" share a key; the one that asks less is kept.
+            entries[same] = phrase
+
+
+def _make_phrase(
+    topic: str, text: str, vocab: Vocabulary, plain_forms: dict[str, str]
+) -> Phrase | None:
+    tokens = tokenize(text)
+    if not tokens:
+        return None
+    words = tuple(_canonical(t, vocab, plain_forms) for t in tokens)
+    content = tuple(w for t, w in zip(tokens, words, strict=True) if t not in vocab.stop_words)
+    strength = min(1.0, sum(vocab.weak_words.get(w, 1.0) for w in content)) if content else 0.5
+    binding = frozenset(w for w in words if w in _BINDING_WORDS)
+    generic = bool(content) and all(w in vocab.generic_tool_words for w in content)
+    return Phrase(topic, words, content, strength, binding, generic)
+
+
+def _build_index(
+    topics: dict[str, Topic], vocab: Vocabulary, plain_forms: dict[str, str]
+) -> PhraseIndex:
+    index = PhraseIndex()
+    for topic in topics.values():
+        for text in _topic_phrases(topic, vocab):
+            phrase = _make_phrase(topic.id, text, vocab, plain_forms)
+            if phrase is not None:
+                index.add(phrase)
+        for text in vocab.word_sets.get(topic.id, ()):
+            phrase = _make_phrase(topic.id, text, vocab, plain_forms)
+            if phrase is not None and phrase.content:
+                # Faint words together say clearly what neither says alone ("sit" + "day").
+                phrase = replace(phrase, strength=1.0)
+                index.word_sets.setdefault(phrase.content[0], []).append(phrase)
+    for text in vocab.not_topics:
+        phrase = _make_phrase(NO_TOPIC, text, vocab, plain_forms)
+        if phrase is not None:
+            index.add(phrase)
+    return index
+
+
+def _known_words(
+    topics: dict[str, Topic], vocab: Vocabulary, plain_forms: dict[str, str]
+) -> dict[str, str]:
+    """Every spelling the content uses (and its plain form) -> the word the index uses."""
+    known: dict[str, str] = {}
+    for text in _all_texts(topics, vocab):
+        for token in tokenize(text):
+            if token not in vocab.stop_words:
+                word = _canonical(token, vocab, plain_forms)
+                known.setdefault(token, word)
+                known.setdefault(singular(vocab.spellings.get(token, token)), word)
+                known.setdefault(word, word)
+    for word in _cue_words(vocab):
+        known.setdefault(word, plain_forms.get(word, word))
+    return known
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+class Matcher:
+    """Scores every topic for a question; build once at start-up, then call `match` freely."""
+
+    def __init__(
+        self, topics: dict[str, Topic], vocab: Vocabulary, index: PhraseIndex, reader: WordReader
+    ):
+        self._groups = {t.id: t.group for t in topics.values()}
+        self._vocab = vocab
+        self._index = index
+        self._reader = reader
+        self._cues = vocab.context_words | vocab.pain_words
+        self._links = WordRuns(vocab.link_phrases, reader)
+        self._links_alone = WordRuns(vocab.link_alone_phrases, reader)
+        self._link_descriptions = WordRuns(vocab.link_descriptions, reader)
+        self._link_words = (self._links.words | self._links_alone.words) - index.topic_words
+        self._kit_asks = WordRuns(vocab.kits.asks, reader)
+        self._kit_holds = WordRuns(vocab.kits.holds, reader)
+        self._own_day = WordRuns(vocab.own_day_phrases, reader)
+
+    @classmethod
+    def build(cls, topics: dict[str, Topic], vocabulary_path: Path) -> Matcher:
+        """Load the vocabulary and precompute the phrase index and the known words."""
+        vocab = load_vocabulary(vocabulary_path)
+        check_topic_ids(vocab, topics, str(vocabulary_path))
+        plain_forms = _plain_forms(topics, vocab)
+        index = _build_index(topics, vocab, plain_forms)
+        reader = WordReader(_known_words(topics, vocab, plain_forms), vocab)
+        return cls(topics, vocab, index, reader)
+
+    def match(self, text: str) -> MatchResult:
+        """The best topic for `text`, its runner-ups, and whether to ask or to give up."""
+        words = read_question(text, self._reader)
+        hits = _select_hits(self._find_hits(words))
+        scores = self._score(words, hits)
+        return self._result(scores)
+
+    def _find_hits(self, words: list[Word]) -> list[PhraseHit]:
+        content = [i for i, w in enumerate(words) if not w.stop]
+        hits = self._scan(words, content, self._index.by_content)
+        hits += self._scan(words, list(range(len(words))), self._index.by_words)
+        hits += self._find_word_sets(words)
+        return hits
+
+    def _scan(
+        self, words: list[Word], positions: list[int], index: dict[tuple[str, ...], list[Phrase]]
+    ) -> list[PhraseHit]:
+        hits = []
+        longest = self._index.longest
+        texts = [words[p].text for p in positions]
+        for i, text in enumerate(texts):
+            if text not in longest:
+                continue
+            for n in range(min(longest[text], len(positions) - i), 0, -1):
+                phrases = index.get(tuple(texts[i : i + n]))
+                if not phrases:
+                    continue
+                span = positions[i : i + n]
+                if any(p.binding for p in phrases):
+                    between = {w.text for w in words[span[0] : span[-1] + 1]}
+                    phrases = [p for p in phrases if p.binding <= between]
+                if phrases:
+                    hits.append(_hit(phrases, [(p, words[p]) for p in span]))
+        return hits
+
+    def _find_word_sets(self, words: list[Word]) -> list[PhraseHit]:
+        first: dict[str, int] = {}
+        for i, word in enumerate(words):
+            if not word.stop:
+                first.setdefault(word.text, i)
+        return [
+            _hit([phrase], [(first[w], words[first[w]]) for w in phrase.content], loose=True)
+            for word in first
+            for phrase in self._index.word_sets.get(word, ())
+            if all(w in first for w in phrase.content)
+        ]
+
+    def _context(self, words: list[Word], hits: list[PhraseHit]) -> tuple[float, bool]:
+        """1.0 when the question is plainly about the body, so everyday words may name a topic,
+        0.0 when it is not; and whether it is plainly about something else (a farm's calf, a
+        team's kit, a government's posture), unless the asker's own body or pain is in it."""
+        covered = set().union(*(h.positions for h in hits)) if hits else set()
+        uncovered = {i: w for i, w in enumerate(words) if not w.stop and i not in covered}
+        if any(w.text in self._vocab.off_topic_words for w in uncovered.values()):
+            own_body = self._about_own_body(words, hits)
+            return (1.0, False) if own_body else (0.0, True)
+        return self._body_context(words, uncovered, hits), False
+
+    def _body_context(
+        self, words: list[Word], uncovered: dict[int, Word], hits: list[PhraseHit]
+    ) -> float:
+        cues = self._cues
+        typed = [w.text for w in uncovered.values() if w.confidence == 1.0]
+        # A cue word of a longer run keeps its plural ("not just the symptoms").
+        if any(text in cues or singular(text) in cues for text in typed):
+            return 1.0
+        if self._about_own_body(words, hits) or self._asks_cause_of_area(words, hits):
+            return 1.0
+        sure = [h for h in hits if h.confidence >= _SURE and h.phrases[0].topic != NO_TOPIC]
+        # One clear body word, or several faint ones together ("the footballer ... my calves").
+        if sum(max(p.strength for p in h.phrases) for h in sure) >= 1.0:
+            return 1.0
+        # Nothing but the faint word itself: "block", "the footballer"; a cause word explains
+        # only as part of its run ("play into" does, "play ball" does not).
+        explained = all(w.known and w.confidence == 1.0 for w in uncovered.values())
+        linking = [i for i, w in uncovered.items() if w.text in self._link_words]
+        if explained and linking:
+            runs = self._links.covered(words) | self._links_alone.covered(words)
+            explained = runs.issuperset(linking)
+        return 1.0 if sure and len(sure) == len(hits) and explained else 0.0
+
+    def _asks_cause_of_area(self, words: list[Word], hits: list[PhraseHit]) -> bool:
+        """A body area with a question for the cause: "my back never fixes for good"."""
+        area_named = any(
+            h.confidence >= _SURE and self._groups.get(p.topic) in _AREA_GROUPS
+            for h in hits
+            for p in h.phrases
+        )
+        return area_named and bool(self._links_alone.find(words))
+
+    def _about_own_body(self, words: list[Word], hits: list[PhraseHit]) -> bool:
+        """A word only a body has, a body area with a pain word near it, or "my" before a
+        clear body word: "muscles", "calf hurts", "my calf"; not "my back garden"."""
+        vocab = self._vocab
+        if any(w.text in vocab.own_body_words for w in words if not w.stop):
+            return True
+        if self._own_day.find(words):
+            return True
+        pains = [i for i, w in enumerate(words) if not w.stop and w.text in vocab.pain_words]
+        for hit in hits:
+            areas = [p for p in hit.phrases if self._groups.get(p.topic) in _AREA_GROUPS]
+            if not areas or hit.confidence < _SURE:
+                continue
+            if any(abs(i - p) <= _PAIN_REACH for i in pains for p in hit.positions):
+                return True
+            if max(p.strength for p in areas) >= _OWN_STRENGTH and _after(words, hit, _OWNERS):
+                return True
+        return False
+
+    def _score(self, words: list[Word], hits: list[PhraseHit]) -> dict[str, float]:
+        scoring = self._vocab.scoring
+        context, elsewhere = self._context(words, hits)
+        best: dict[str, float] = {}
+        strength: dict[str, float] = defaultdict(float)
+        count: dict[str, int] = defaultdict(int)
+        # Topics enter in the order they are mentioned: on a tie the first one named wins.
+        for hit in sorted(hits, key=lambda h: min(h.positions)):
+            for phrase in hit.phrases:
+                if phrase.topic == NO_TOPIC:
+                    continue
+                sure = hit.confidence >= _SURE
+                strength[phrase.topic] += phrase.strength if sure else phrase.strength / 2
+                extra = 0.0 if hit.loose else scoring.per_extra_word * (hit.length - 1)
+                points = (scoring.phrase + extra + self._bonus(phrase, context)) * hit.confidence
+                best[phrase.topic] = max(best.get(phrase.topic, 0.0), points)
+                count[phrase.topic] += 1
+        scores = {
+            topic: _weigh(points, context, strength[topic])
+            + scoring.per_extra_phrase * min(count[topic] - 1, 2)
+            for topic, points in best.items()
+        }
+        self._apply_symptoms(words, hits, scores)
+        self._apply_outranks(hits, scores)
+        self._apply_links(words, hits, scores)
+        self._apply_paths(words, hits, scores)
+        self._apply_kits(words, hits, scores)
+        if elsewhere:
+            # After the rules, so no rule lifts a look-alike word back into scope.
+            scores = {t: score * scoring.off_topic_factor for t, score in scores.items()}
+        return scores
+
+    def _bonus(self, phrase: Phrase, context: float) -> float:
+        """A body part or a product outranks a technique, in a question about the body; a word
+        for any ball ranks no higher than a technique."""
+        if phrase.generic or context == 0.0:
+            return 0.0
+        return self._vocab.scoring.group_bonus.get(self._groups[phrase.topic], 0.0)
+
+    def _apply_symptoms(
+        self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
+    ) -> None:
+        """A pain word next to a body area ("my knee really hurts") means its symptom topic."""
+        vocab = self._vocab
+        pains = [i for i, w in enumerate(words) if not w.stop and w.text in vocab.pain_words]
+        if not pains:
+            return
+        bonus = vocab.scoring.symptom_bonus
+        near_pain = {i + d for i in pains for d in range(-_PAIN_REACH, _PAIN_REACH + 1)}
+        for hit in hits:
+            for phrase in hit.phrases:
+                symptom = vocab.symptom_topics.get(phrase.topic)
+                near = not near_pain.isdisjoint(hit.positions)
+                if symptom is not None and near and phrase.topic in scores:
+                    area = phrase.topic
+                    scores[symptom] = max(scores.get(symptom, 0.0), scores[area] + bonus)
+                    scores[area] -= bonus
+
+    def _apply_outranks(self, hits: list[PhraseHit], scores: dict[str, float]) -> None:
+        """How often to massage is the routine's question, not the technique's."""
+        sure = {p.topic for h in hits if h.confidence >= _SURE for p in h.phrases}
+        for topic, below in self._vocab.outranks.items():
+            beaten = [scores[t] for t in below if t in scores]
+            if topic in scores and topic in sure and beaten:
+                raised = max(beaten) + self._vocab.scoring.outrank_bonus
+                scores[topic] = max(scores[topic], raised)
+
+    def _apply_links(
+        self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
+    ) -> None:
+        """Cause words between two body areas ("can tight calves cause back pain")."""
+        vocab = self._vocab
+        if vocab.link_topic is None:
+            return
+        areas = [
+            (min(hit.positions), self._area_of(phrase.topic))
+            for hit in hits
+            for phrase in hit.phrases
+            if phrase.topic and self._groups[phrase.topic] in _AREA_GROUPS
+        ]
+        if not areas:
+            self._apply_link_alone(words, hits, scores)
+            return
+        # "my legs" is an area to the chain though no topic is only the leg.
+        areas += [(i, w.text) for i, w in enumerate(words) if w.text in vocab.link_area_words]
+        # The chain's own alias ("what is causing my back pain") already names one end; a faint
+        # one ("the way i walk") is one end only with cause words to an area ("matter for").
+        chain = [(h, p) for h in hits for p in h.phrases if p.topic == vocab.link_topic]
+        areas += [(min(h.positions), p.topic) for h, p in chain if p.strength < 1.0]
+        if any(p.strength >= 1.0 for _, p in chain) or self._links_alone.find(words):
+            linked = True
+        else:
+            links = self._links.find(words) if self._far_apart({a for _, a in areas}) else []
+            if links:
+                described = self._link_descriptions.covered(words)
+                links = [link for link in links if link not in described]
+            linked = any(
+                {a for p, a in areas if p < link} and {a for p, a in areas if p > link}
+                for link in links
+            )
+        if linked:
+            top = max(scores[t] for t in scores if self._groups[t] in _AREA_GROUPS)
+            raised = top + vocab.scoring.link_bonus
+            scores[vocab.link_topic] = max(scores.get(vocab.link_topic, 0.0), raised)
+
+    def _apply_link_alone(
+        self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
+    ) -> None:
+        """The cause asked for with no area named ("why does the relief never last"), in a
+        question about the body ("the root of the word" is not one)."""
+        vocab = self._vocab
+        if vocab.link_topic is None or not self._links_alone.find(words):
+            return
+        context, elsewhere = self._context(words, hits)
+        if context < 1.0 or elsewhere:
+            return
+        raised = max([vocab.scoring.phrase, *scores.values()]) + vocab.scoring.link_bonus
+        scores[vocab.link_topic] = max(scores.get(vocab.link_topic, 0.0), raised)
+
+    def _far_apart(self, areas: set[str]) -> bool:
+        """Two areas or more, not all neighbours that explain each other without the chain."""
+        neighbours = self._vocab.link_neighbours
+        return len(areas) >= 2 and not any(areas <= group for group in neighbours)
+
+    def _apply_paths(
+        self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
+    ) -> None:
+        """Pain that runs "from my lower back down one leg" names the path, not its start."""
+        paths = self._vocab.paths
+        if paths.topic is None:
+            return
+        starts = [
+            max(hit.positions)
+            for hit in hits
+            if any(p.topic in paths.sources for p in hit.phrases)
+            and any(_follows_from(words, p) for p in hit.positions)
+        ]
+        texts = [w.text for w in words]
+        for start in starts:
+            via = next((i for i in range(start + 1, len(texts)) if texts[i] in paths.via), None)
+            ahead = texts[via + 1 : via + 1 + _PATH_REACH] if via is not None else []
+            if not paths.ends.isdisjoint(ahead):
+                raised = max(scores.values()) + self._vocab.scoring.link_bonus
+                scores[paths.topic] = max(scores.get(paths.topic, 0.0), raised)
+                return
+
+    def _apply_kits(
+        self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
+    ) -> None:
+        """Which kit for shin splints, or the kit with the footballer: the kit for that."""
+        kits = self._vocab.kits
+        asks = self._kit_asks.find(words)
+        holds = self._kit_holds.find(words)
+        nouns = [i for i, w in enumerate(words) if w.text in kits.nouns]
+        if not (asks or holds or nouns):
+            return
+        named = self._named_before(words, hits, nouns)
+        votes: dict[str, int] = {}
+        for hit in sorted(hits, key=lambda h: min(h.positions)):
+            named_kit = not hit.positions.isdisjoint(named)
+            for phrase in hit.phrases:
+                kit = kits.kit_of.get(phrase.topic)
+                if kit is None:
+                    continue
+                if self._groups[phrase.topic] in _AREA_GROUPS:
+                    asked = bool(asks) or named_kit
+                else:
+                    held = any(h < min(hit.positions) for h in holds)
+                    asked = held or named_kit or (phrase.topic == kit and bool(asks or holds))
+                if asked:
+                    votes[kit] = votes.get(kit, 0) + 1
+        if votes:
+            kit = max(votes, key=lambda k: votes[k])  # on a tie, the first one named
+            raised = max(scores.values()) + self._vocab.scoring.kit_bonus
+            scores[kit] = max(scores.get(kit, 0.0), raised)
+
+    def _named_before(self, words: list[Word], hits: list[PhraseHit], nouns: list[int]) -> set[int]:
+        """Positions of the areas and tools a kit word follows: "hip and lower back bundle"."""
+        covered = set().union(*(h.positions for h in hits)) if hits else set()
+        named: set[int] = set()
+        for noun in nouns:
+            i = noun - 1
+            while i >= 0 and (
+                i in covered
+                or words[i].text in _JOINING_WORDS
+                or words[i].text in self._vocab.link_area_words
+            ):
+                named.add(i)
+                i -= 1
+        return named
+
+    def _area_of(self, topic: str) -> str:
+        """A body area and its symptom topic count as one area."""
+        return self._vocab.symptom_topics.get(topic, topic)
+
+    def _result(self, scores: dict[str, float]) -> MatchResult:
+        scoring = self._vocab.scoring
+        ranked = sorted(scores.items(), key=lambda item: -item[1])
+        candidates = tuple(
+            Candidate(topic, round(min(score, 100.0), 1))
+            for topic, score in ranked[:5]
+            if score >= scoring.candidate_floor
+        )
+        if not candidates or candidates[0].score < scoring.accept:
+            top = candidates[0].score if candidates else 0.0
+            return MatchResult(None, top, candidates, ambiguous=False, out_of_scope=True)
+        first = candidates[0]
+        ambiguous = (
+            len(candidates) > 1
+            and candidates[1].score >= scoring.accept
+            and first.score - candidates[1].score <= scoring.ambiguous_margin
+        )
+        return MatchResult(first.topic, first.score, candidates, ambiguous, out_of_scope=False)
+
+
+def _weigh(points: float, context: float, strength: float) -> float:
+    """Full points in a question about the body; otherwise only as much as the words say."""
+    if context == 1.0:
+        return points
+    return points * min(1.0, strength) * (context or 1.0)
+
+
+def _after(words: list[Word], hit: PhraseHit, owners: frozenset[str]) -> bool:
+    """Whether one of `owners` comes right before `hit`, stop words aside: "my left calf"."""
+    i = min(hit.positions) - 1
+    while i >= 0 and words[i].stop and words[i].text not in owners:
+        i -= 1
+    return i >= 0 and words[i].text in owners
+
+
+def _follows_from(words: list[Word], position: int) -> bool:
+    """'from my lower back': "from" and nothing but stop words before `position`."""
+    i = position - 1
+    while i >= 0 and words[i].stop and words[i].text != _FROM:
+        i -= 1
+    return i >= 0 and words[i].text == _FROM
+
+
+def _hit(phrases: Sequence[Phrase], span: list[tuple[int, Word]], loose: bool = False) -> PhraseHit:
+    content = sum(not w.stop for _, w in span)
+    # "every day" says more than "day"; a phrase of two real words needs no such help.
+    stops = len(span) - content if content <= 1 else 0
+    return PhraseHit(
+        phrases=tuple(phrases),
+        positions=frozenset(p for p, _ in span),
+        length=content + stops / 4,
+        confidence=sum(w.confidence for _, w in span) / len(span),
+        loose=loose,
+    )
+
+
+def _select_hits(hits: list[PhraseHit]) -> list[PhraseHit]:
+    """Longest phrases first, exact runs before loose word sets; a word counts once."""
+    used: set[int] = set()
+    chosen = []
+    # On a tie the set of words spread wider wins: "muscle ... stomach ... spine" over
+    # "muscle behind stomach", so "spine" is not read as a second topic.
+    for hit in sorted(
+        hits,
+        key=lambda h: (
+            -len(h.positions),
+            h.loose,
+            -h.length,
+            min(h.positions) - max(h.positions) if h.loose else 0,
+            min(h.positions),
+        ),
+    ):
+        if used.isdisjoint(hit.positions):
+            chosen.append(hit)
+            used |= hit.positions
+    return chosen
+
+
+class WordRuns:
+    """Short runs of words found where they start in a question ("root of", "which kit").
+
+    A run with stop words is found word for word; a run without them is found with any stop
+    words in between ("start way further down" holds "start further down").
+    """
+
+    def __init__(self, runs: Iterable[tuple[str, ...]], reader: WordReader):
+        self._exact: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        self._content: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        self.words: set[str] = set()  # the content words of every run
+        for run in runs:
+            # Read as a question is read, so "causing" in a run meets "causing" in a question.
+            words = [w for token in run for w in reader.read(token)]
+            texts = tuple(w.text for w in words)
+            self.words |= {w.text for w in words if not w.stop}
+            has_stops = any(w.stop for w in words)
+            (self._exact if has_stops else self._content)[texts[0]].append(texts)
+
+    def find(self, words: list[Word]) -> list[int]:
+        """Where any run starts in `words`."""
+        return [start for start, _ in self._spans(words)]
+
+    def covered(self, words: list[Word]) -> set[int]:
+        """Every position inside a run."""
+        return {i for start, end in self._spans(words) for i in range(start, end + 1)}
+
+    def _spans(self, words: list[Word]) -> list[tuple[int, int]]:
+        found = _spans(words, list(range(len(words))), self._exact)
+        content = [i for i, w in enumerate(words) if not w.stop]
+        return found + _spans(words, content, self._content)
+
+
+def _spans(
+    words: list[Word], positions: list[int], runs: dict[str, list[tuple[str, ...]]]
+) -> list[tuple[int, int]]:
+    """(first, last) position of every run found."""
+    texts = [words[p].text for p in positions]
+    return [
+        (positions[i], positions[i + len(run) - 1])
+        for i, text in enumerate(texts)
+        for run in runs.get(text, ())
+        if tuple(texts[i : i + len(run)]) == run
+    ]

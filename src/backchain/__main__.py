@@ -1,0 +1,5 @@
+import sys
+
+from backchain.bot.adapters.cli import main
+
+sys.exit(main())

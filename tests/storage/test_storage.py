@@ -1,0 +1,85 @@
+"""The database: migrations, WAL, the users and questions repositories, deleting a user."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from backchain.storage import StorageError, open_database
+from backchain.storage.questions import QuestionLog
+from backchain.storage.schema import migrations
+from backchain.storage.users import USER_TABLES, User, UserRepository
+
+NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db():
+    return open_database(None)
+
+
+def test_migrations_apply_once_and_are_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "b.db"
+    first = open_database(path)
+    applied = [m.name for m in migrations.applied(first)]
+    first.close()
+    second = open_database(path)  # a restart: nothing pending, nothing re-applied
+    assert [m.name for m in migrations.applied(second)] == applied
+    assert migrations.pending(second) == []
+    assert second.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_unopenable_database_raises_a_named_error(tmp_path: Path) -> None:
+    (tmp_path / "dir.db").mkdir()
+    with pytest.raises(StorageError, match="cannot open database"):
+        open_database(tmp_path / "dir.db")
+
+
+def test_user_profile_round_trip(db) -> None:
+    users = UserRepository(db)
+    user = users.ensure(1, NOW)
+    assert user == User(id=1)
+    user.owned_tools = ["quadballer", "footballer", "quadballer"]
+    user.focus, user.onboarded = "knee", True
+    users.save_profile(user)
+    assert users.get(1) == User(1, "en", ["footballer", "quadballer"], "knee", True, "UTC")
+    assert users.ensure(1, NOW).focus == "knee"  # ensure never overwrites
+
+
+def test_conversation_state_is_per_user(db) -> None:
+    users = UserRepository(db)
+    users.ensure(1, NOW)
+    users.ensure(2, NOW)
+    users.set_state(1, {"awaiting": "timezone"}, NOW)
+    assert users.state(1) == {"awaiting": "timezone"} and users.state(2) == {}
+
+
+def test_question_text_is_stored_verbatim_with_parameters(db) -> None:
+    UserRepository(db).ensure(1, NOW)
+    log = QuestionLog(db)
+    nasty = "'); DROP TABLE users; --"
+    log.record(1, nasty, None, 0.0, None, NOW)
+    assert log.for_user(1)[0]["text"] == nasty
+    assert db["users"].count == 1
+
+
+def test_delete_everything_removes_every_table_row_of_one_user_only(db) -> None:
+    users = UserRepository(db)
+    log = QuestionLog(db)
+    for uid in (1, 2):
+        users.ensure(uid, NOW)
+        users.set_state(uid, {"x": 1}, NOW)
+        log.record(uid, "pasta", None, 0.0, None, NOW)
+        log.record_red_flag(uid, "urgent", "fever", NOW)
+    users.delete_everything(1)
+    for table in USER_TABLES:
+        assert db.execute(f"SELECT COUNT(*) FROM [{table}] WHERE user_id = 1").fetchone() == (0,)
+    assert db.execute("SELECT COUNT(*) FROM questions WHERE user_id = 2").fetchone() == (1,)
+    with pytest.raises(LookupError):
+        users.get(1)
+
+
+def test_every_table_with_user_data_is_covered_by_delete(db) -> None:
+    with_user_id = {t for t in db.table_names() if "user_id" in db[t].columns_dict}
+    assert with_user_id == set(USER_TABLES)

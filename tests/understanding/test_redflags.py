@@ -1,0 +1,456 @@
+"""Red-flag screening: the shipped rules on real phrasings, negation, severity and validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from backchain.bot.errors import ContentError
+from backchain.bot.understanding import redflags
+from backchain.bot.understanding.redflags import LEVELS, RedFlagScreen, load_red_flags, normalize
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTENT_FILE = ROOT / "content" / "red_flags.yaml"
+DATA = Path(__file__).resolve().parents[1] / "data"
+DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "questions.tsv"
+MAX_FALSE_ALARM_RATE = 0.01
+
+
+def _lines(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _flagged_cases() -> list[tuple[str, str]]:
+    return [tuple(line.split("\t", 1)) for line in _lines(DATA / "red_flags.tsv")]
+
+
+def _ordinary_messages() -> list[str]:
+    return _lines(DATA / "not_red_flags.txt")
+
+
+def _dev_questions() -> list[tuple[str, str]]:
+    if not DEV_QUESTIONS.is_file():
+        return []
+    return [tuple(line.split("\t", 1)) for line in _lines(DEV_QUESTIONS)]
+
+
+@pytest.fixture(scope="module")
+def screen() -> RedFlagScreen:
+    return load_red_flags(CONTENT_FILE)
+
+
+# --- the shipped content ---------------------------------------------------------------------
+
+
+def test_data_files_are_big_enough() -> None:
+    assert len(_flagged_cases()) >= 150
+    assert len(_ordinary_messages()) >= 300
+    assert {level for level, _ in _flagged_cases()} == set(LEVELS)
+
+
+@pytest.mark.parametrize(("level", "message"), _flagged_cases(), ids=lambda v: v[:50])
+def test_red_flag_is_caught_at_its_level(screen: RedFlagScreen, level: str, message: str) -> None:
+    flag = screen.screen(message)
+    assert flag is not None, f"missed: {message!r}"
+    assert flag.level == level, f"{message!r} -> {flag.rule}"
+
+
+@pytest.mark.parametrize("message", _ordinary_messages(), ids=lambda v: v[:50])
+def test_ordinary_message_is_not_flagged(screen: RedFlagScreen, message: str) -> None:
+    flag = screen.screen(message)
+    assert flag is None, f"{message!r} -> {flag and flag.rule}"
+
+
+def test_false_alarm_rate_is_at_most_one_percent(screen: RedFlagScreen) -> None:
+    messages = _ordinary_messages()
+    flagged = [m for m in messages if screen.screen(m) is not None]
+    assert len(flagged) / len(messages) <= MAX_FALSE_ALARM_RATE, flagged
+
+
+@pytest.mark.skipif(not DEV_QUESTIONS.is_file(), reason="shared dev set not present")
+def test_dev_set_red_lines_and_only_those_are_flagged(screen: RedFlagScreen) -> None:
+    wrong = [
+        (expected, question)
+        for expected, question in _dev_questions()
+        if (screen.screen(question) is not None) != (expected == "RED")
+    ]
+    assert wrong == []
+
+
+def test_flag_carries_rule_label_and_level_advice(screen: RedFlagScreen) -> None:
+    flag = screen.screen("I wet myself and my back hurts")
+    assert flag is not None
+    assert flag.rule == "bladder-bowel-control"
+    assert flag.label
+    assert "emergency" in flag.advice
+    urgent = screen.screen("fever and back pain")
+    assert urgent is not None
+    assert "doctor" in urgent.advice and "today" in urgent.advice
+    assert urgent.advice != flag.advice
+
+
+def test_every_shipped_rule_is_exercised_by_the_data(screen: RedFlagScreen) -> None:
+    hit = {flag.rule for _, m in _flagged_cases() if (flag := screen.screen(m)) is not None}
+    assert hit == set(screen.rule_ids)
+
+
+@pytest.mark.parametrize(
+    ("message", "rule"),
+    [
+        ("fever and I can't control my bladder", "bladder-bowel-control"),
+        ("on prednisone and my chest hurts", "chest-pain"),
+        ("I had cancer, and now I'm numb down there", "saddle-numbness"),
+        (
+            "pain wakes me every night, rest doesn't help, and both legs are weak",
+            "leg-weakness-or-numbness",
+        ),
+    ],
+)
+def test_most_severe_level_wins(screen: RedFlagScreen, message: str, rule: str) -> None:
+    flag = screen.screen(message)
+    assert flag is not None
+    assert (flag.level, flag.rule) == ("emergency", rule)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "no fever",
+        "no numbness",
+        "I don't have bladder problems",
+        "no fever or chills, my back just aches",
+        "no numbness or weakness in my legs",
+        "I haven't noticed any numbness down there",
+        "never had cancer, my back hurts",
+        "bladder and bowels are fine",
+        "no chest pain",
+        "I'm not on any steroids",
+        "not losing weight for no reason, my back hurts",
+    ],
+)
+def test_negated_symptom_is_not_flagged(screen: RedFlagScreen, message: str) -> None:
+    assert screen.screen(message) is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "no fever but I wet myself",
+        "No. I can't control my bladder",
+        "I have no control over my bladder",
+        "I don't know why but I can't feel my feet",
+        "not sure if it's a fever but my back is killing me",
+        "my bladder is fine but I can't feel my feet",
+        "I can't pee, is that normal?",
+        "without trying I lost 8 kg",
+    ],
+)
+def test_negation_never_hides_a_real_symptom(screen: RedFlagScreen, message: str) -> None:
+    assert screen.screen(message) is not None
+
+
+@pytest.mark.parametrize(
+    ("message", "level"),
+    [
+        ("bladdr problems", "emergency"),
+        ("numbnes in my groin", "emergency"),
+        ("fevr and back pain", "urgent"),
+        ("chets pain", "emergency"),
+        ("I had cancre and now my back hurts", "urgent"),
+    ],
+)
+def test_single_typing_slips_are_tolerated(screen: RedFlagScreen, message: str, level: str) -> None:
+    flag = screen.screen(message)
+    assert flag is not None and flag.level == level
+
+
+def test_normalize_folds_case_apostrophes_emoji_and_punctuation() -> None:
+    assert normalize("I CAN’T feel my FEET 😱!!") == "i can't feel my feet ||"
+    assert normalize("Temp: 38.5°C, back ache") == "temp | 38.5 c | back ache"
+    assert normalize("  Café\u0301   crème ") == "cafe creme"
+    assert normalize("numb, both feet. Back ok!") == "numb | both feet || back ok ||"
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def _minimal() -> dict:
+    return {
+        "levels": {
+            "emergency": {"advice": "Call your local emergency number now."},
+            "urgent": {"advice": "See a doctor today."},
+        },
+        "concepts": {"fever": ["fever"], "pain": ["pain"], "chest": ["chest pain"]},
+        "rules": [
+            {"id": "chest-pain", "level": "emergency", "label": "Chest pain", "match": ["chest"]},
+            {"id": "fever", "level": "urgent", "label": "Fever", "match": ["fever + pain"]},
+        ],
+    }
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "red_flags.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_minimal_file_loads_and_screens(tmp_path: Path) -> None:
+    screen = load_red_flags(_write(tmp_path, _minimal()))
+    assert screen.screen("fever and pain").rule == "fever"
+    assert screen.screen("fever") is None
+
+
+@pytest.mark.parametrize(
+    ("line", "message", "flagged"),
+    [
+        ("fever + pain", "pain. Then a fever", True),
+        ("fever & pain", "pain, and then a fever", True),
+        ("fever & pain", "a fever came first, pain followed", True),
+        ("fever & pain", "pain. Then a fever", False),
+        ("fever & pain", "pain\nthen a fever", False),
+        ("within 4 words: fever & pain", "fever and pain", True),
+        ("within 4 words: fever & pain", "pain with a fever", True),
+        ("within 4 words: fever & pain", "pain that came on slowly with a fever", False),
+        ("within 4 words: fever & pain + chest", "chest. fever with pain", True),
+        ("within 4 words: fever & pain + chest", "fever with pain", False),
+    ],
+)
+def test_same_sentence_groups_and_word_windows(
+    tmp_path: Path, line: str, message: str, flagged: bool
+) -> None:
+    data = _minimal()
+    data["concepts"]["chest"] = ["chest"]
+    data["rules"][1]["match"] = [line]
+    screen = load_red_flags(_write(tmp_path, data))
+    assert (screen.screen(message) is not None) == flagged
+
+
+def _break_unknown_level(data: dict) -> None:
+    data["rules"][1]["level"] = "soonish"
+
+
+def _break_unknown_advice_level(data: dict) -> None:
+    data["levels"]["later"] = {"advice": "Whenever."}
+
+
+def _break_missing_advice(data: dict) -> None:
+    del data["levels"]["urgent"]["advice"]
+
+
+def _break_rule_without_patterns(data: dict) -> None:
+    data["rules"][1]["match"] = []
+
+
+def _break_bad_regex(data: dict) -> None:
+    data["concepts"]["fever"] = ["fever(ish"]
+
+
+def _break_duplicate_id(data: dict) -> None:
+    data["rules"][1]["id"] = "chest-pain"
+
+
+def _break_unknown_concept(data: dict) -> None:
+    data["rules"][1]["match"] = ["fever + chills"]
+
+
+def _break_unknown_reference(data: dict) -> None:
+    data["concepts"]["pain"] = ["{aches} ... back"]
+
+
+def _break_self_reference(data: dict) -> None:
+    data["concepts"]["pain"] = ["{pain} back"]
+
+
+def _break_window_without_group(data: dict) -> None:
+    data["rules"][1]["match"] = ["within 5 words: fever + pain"]
+
+
+def _break_unknown_concept_in_group(data: dict) -> None:
+    data["rules"][1]["match"] = ["fever & chills"]
+
+
+def _break_missing_label(data: dict) -> None:
+    del data["rules"][0]["label"]
+
+
+@pytest.mark.parametrize(
+    ("breakage", "entry", "field"),
+    [
+        (_break_unknown_level, "fever", "level"),
+        (_break_unknown_advice_level, "later", "levels"),
+        (_break_missing_advice, "urgent", "advice"),
+        (_break_rule_without_patterns, "fever", "match"),
+        (_break_bad_regex, "fever", "concepts"),
+        (_break_duplicate_id, "chest-pain", "id"),
+        (_break_unknown_concept, "fever", "match"),
+        (_break_unknown_reference, "pain", "concepts"),
+        (_break_self_reference, "pain", "concepts"),
+        (_break_missing_label, "chest-pain", "label"),
+        (_break_window_without_group, "fever", "match"),
+        (_break_unknown_concept_in_group, "fever", "match"),
+    ],
+)
+def test_invalid_content_names_file_entry_and_field(
+    tmp_path: Path, breakage, entry: str, field: str
+) -> None:
+    data = _minimal()
+    breakage(data)
+    path = _write(tmp_path, data)
+    with pytest.raises(ContentError) as caught:
+        load_red_flags(path)
+    error = caught.value
+    assert (error.file, error.entry, error.field) == (str(path), entry, field)
+    assert str(path) in str(error) and f"'{entry}'" in str(error) and f"'{field}'" in str(error)
+
+
+def test_missing_file_is_a_content_error(tmp_path: Path) -> None:
+    with pytest.raises(ContentError, match="missing"):
+        load_red_flags(tmp_path / "red_flags.yaml")
+
+
+def test_bad_negation_pattern_is_reported(tmp_path: Path) -> None:
+    data = _minimal()
+    data["negation"] = {"before": ["no", "not ("]}
+    path = _write(tmp_path, data)
+    with pytest.raises(ContentError) as caught:
+        load_red_flags(path)
+    assert (caught.value.entry, caught.value.field) == ("negation", "before")
+
+
+# --- the word-key prefilter ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "keys"),
+    [
+        ("(a|the|my) fall", {"fal"}),
+        (r"numb\w*", {"num"}),
+        ("l[345]", {"l3", "l4", "l5"}),
+        (r"\w+ pain", {"pai"}),
+        ("can'?t breathe", {"bre"}),
+        ("no", {"no"}),
+        (r"\w+", None),
+    ],
+)
+def test_word_keys_name_a_word_every_match_contains(pattern: str, keys: set[str] | None) -> None:
+    expected = None if keys is None else frozenset(keys)
+    assert redflags._word_keys(pattern) == expected
+
+
+def _screened_messages(screen: RedFlagScreen) -> list[tuple[str, redflags._Message]]:
+    texts = [m for _, m in _flagged_cases()] + _ordinary_messages()
+    return [
+        (text, redflags._Message(screen._prepare(text), screen._not_symptoms)) for text in texts
+    ]
+
+
+def test_prefilter_never_hides_a_regex_match(screen: RedFlagScreen) -> None:
+    for text, message in _screened_messages(screen):
+        for name, concept in screen._concepts.items():
+            if concept.pattern.search(message.masked):
+                assert concept.could_match(message.keys), (name, text)
+
+
+def test_trying_word_starts_finds_every_match_a_search_finds(screen: RedFlagScreen) -> None:
+    for text, message in _screened_messages(screen):
+        for name, concept in screen._concepts.items():
+            searched = {m.start() for m in concept.pattern.finditer(message.masked)}
+            tried = {m.start() for m in concept.matches(message)}
+            assert searched <= tried, (name, text)
+
+
+def test_every_concept_is_tried_only_at_word_starts(screen: RedFlagScreen) -> None:
+    assert all(concept.starters is not None for concept in screen._concepts.values())
+
+
+@pytest.mark.parametrize(
+    ("message", "flagged"),
+    [
+        # Numbness that comes and goes with sitting or riding is pressure on a nerve.
+        ("my bum goes numb on long drives", False),
+        ("numb bum after a long bike ride", False),
+        ("my left butt cheek is numb sometimes and it goes down my leg", False),
+        # Numbness that stays, or both sides, or no such cause, is the saddle red flag.
+        ("my bum goes numb when I sit and it has stayed numb since Monday", True),
+        ("my bum feels numb like it's asleep, both cheeks", True),
+        ("my butt is numb and it won't go away", True),
+    ],
+)
+def test_sitting_numbness_is_told_from_saddle_numbness(
+    screen: RedFlagScreen, message: str, flagged: bool
+) -> None:
+    assert (screen.screen(message) is not None) == flagged
+
+
+def test_masking_at_word_starts_blanks_what_a_substitution_blanks(screen: RedFlagScreen) -> None:
+    phrases = screen._not_symptoms
+    assert phrases is not None and phrases.starters is not None
+    for text, message in _screened_messages(screen):
+        assert message.masked == phrases.pattern.sub(redflags._MASK, message.text), text
+
+
+@pytest.mark.parametrize(
+    ("message", "flagged"),
+    [
+        # A relative's cancer is family history...
+        ("my grandma had cancer years ago", False),
+        ("my dad had prostate cancer, is back pain genetic", False),
+        ("my grandad had a tumour removed years ago, he's fine, my back is stiff", False),
+        ("my dad is a cancer survivor and wants to stay active, which ball for his calves?", False),
+        # ...until the message turns to that person's own pain.
+        ("my mum had bowel cancer and now she's got back pain that won't go", True),
+        ("my husband had prostate cancer and now his back aches", True),
+        ("my gran had cancer and now she has a sore hip", True),
+    ],
+)
+def test_relative_cancer_counts_only_with_their_own_pain(
+    screen: RedFlagScreen, message: str, flagged: bool
+) -> None:
+    assert (screen.screen(message) is not None) == flagged
+
+
+@pytest.mark.parametrize(
+    ("message", "flagged"),
+    [
+        ("pain shooting up my leg when I bend over", False),
+        ("i shoot up and my back is killing me", True),
+        ("needle-like pain in my calf when I run", False),
+        ("been using needles and now my back hurts bad", True),
+        ("I'm on my cycle and my lower back hurts", False),
+        ("I'm on a cutting cycle for summer", False),
+        ("i'm a bodybuilder, on a cycle rn, lower back is killing me after deadlifts", True),
+        ("how can I test my hamstring flexibility", False),
+        ("pinning test twice a week, lower back sore", True),
+        ("my running gear rubs my hips", False),
+        ("on gear for 3 months and my back is killing me", True),
+    ],
+)
+def test_slang_is_told_from_everyday_words(
+    screen: RedFlagScreen, message: str, flagged: bool
+) -> None:
+    flag = screen.screen(message)
+    assert (flag is not None) == flagged, flag
+    if flagged:
+        assert flag.rule == "steroid-or-injected-drug-use"
+
+
+@pytest.mark.parametrize(
+    ("message", "flagged"),
+    [
+        ("also kind of weird but i peed a bit without realising yesterday", True),
+        ("my trousers were wet and I had no idea", True),
+        ("I got caught in the rain and my trousers got wet", False),
+        ("my wife wet herself and her back hurts", True),
+        ("my toddler wet himself at nursery and I hurt my back lifting him", False),
+        ("my son wets the bed sometimes, he's 5", False),
+    ],
+)
+def test_leaks_nobody_felt_are_told_from_wet_clothes_and_small_children(
+    screen: RedFlagScreen, message: str, flagged: bool
+) -> None:
+    flag = screen.screen(message)
+    assert (flag is not None) == flagged, flag
+    if flagged:
+        assert flag.rule == "bladder-bowel-control"
