@@ -1,4 +1,4 @@
-"""All content in one validated bundle: topics, red flags, messages and the program."""
+"""All content in one validated bundle: topics, red flags, messages, the program, precautions."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from backchain.bot.chat.messages import Messages, load_messages
 from backchain.bot.errors import ContentError
+from backchain.bot.routine.precautions import Precautions, load_precautions
 from backchain.bot.routine.program import Program, load_program
 from backchain.bot.understanding.redflags import RedFlagScreen, load_red_flags
 from backchain.bot.understanding.smalltalk import SmallTalk, load_smalltalk
@@ -22,6 +23,7 @@ class Content:
     messages: Messages
     program: Program
     smalltalk: SmallTalk
+    precautions: Precautions
 
     def topics_in_group(self, group: str) -> list[Topic]:
         return [topic for topic in self.topics.values() if topic.group == group]
@@ -39,11 +41,13 @@ def load_content(directory: Path | None = None) -> Content:
         raise ContentError(str(root), "content directory is missing")
     topics = load_topics(root / "topics")
     messages = load_messages(root / "messages.yaml")
+    program = load_program(root / "program.yaml", topics)
     return Content(
         directory=root,
         topics=topics,
         red_flags=load_red_flags(root / "red_flags.yaml"),
         messages=messages,
-        program=load_program(root / "program.yaml", topics),
+        program=program,
         smalltalk=load_smalltalk(root / "smalltalk.yaml", set(messages.keys())),
+        precautions=load_precautions(root / "health.yaml", program.steps),
     )

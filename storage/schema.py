@@ -111,3 +111,19 @@ def m002_sessions_and_reminders(db: Database) -> None:
     )
     # The periodic tick selects due reminders with this index.
     db.table("reminders").create_index(["enabled", "next_due"])
+
+
+@migrations()
+def m003_health_screen(db: Database) -> None:
+    # One row per condition a person confirmed; `side` for sided ones (a new hip or knee).
+    db.table("health_conditions").create(
+        {"user_id": int, "condition": str, "side": str, "added_at": str},
+        pk=("user_id", "condition"),
+        foreign_keys=[("user_id", "users", "id")],
+        not_null={"added_at"},
+    )
+    db.table("health_screen").create(
+        {"user_id": int, "screened_at": str, "doctor_ok_at": str},
+        pk="user_id",
+        foreign_keys=[("user_id", "users", "id")],
+    )

@@ -11,6 +11,8 @@ from sqlite_utils import Database
 
 # Every table that holds a user's data, children first so deletion respects foreign keys.
 USER_TABLES = (
+    "health_conditions",
+    "health_screen",
     "step_events",
     "sessions",
     "reminders",

@@ -20,6 +20,17 @@ _SHAPES: dict[str, dict[str, tuple[str, ...]]] = {
     "g": {"show": ("id",)},  # browse a topic group
     "ob": {"tool": ("id",), "tools-done": (), "focus": ("id",)},  # onboarding / profile
     "fg": {"yes": (), "no": ()},  # forget me
+    "hs": {  # health screen
+        "t": ("id",),  # toggle a condition
+        "none": (),
+        "done": (),
+        "side": ("id", "id"),  # condition, left|right|both
+        "add": ("id",),  # yes to an offer made from free text
+        "add-side": ("id", "id"),
+        "no": ("id",),
+        "doctor-ok": (),
+        "open": (),  # /health from a button
+    },
     "s": {  # guided session
         "new": (),
         "resume": ("int",),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from backchain.bot.chat import answers, callbacks, onboarding
+from backchain.bot.chat import health as health_flow
 from backchain.bot.chat import progress as progress_flow
 from backchain.bot.chat import reminders as reminder_flow
 from backchain.bot.chat import session as session_flow
@@ -28,6 +29,7 @@ COMMANDS = (
     "timezone",
     "reminders",
     "profile",
+    "health",
     "export",
     "privacy",
     "forget",
@@ -58,6 +60,7 @@ class Conversation:
         handlers: dict[str, Callable[[User, Incoming], Outcome]] = {
             "start": lambda u, i: onboarding.start_onboarding(self.services, u, welcome=True),
             "profile": lambda u, i: onboarding.start_onboarding(self.services, u, welcome=False),
+            "health": lambda u, i: health_flow.show(self.services, u),
             "help": lambda u, i: Outcome().say(Reply(self.msg("help"))),
             "privacy": lambda u, i: Outcome().say(Reply(self.msg("privacy"))),
             "topics": lambda u, i: Outcome().say(answers.groups_reply(self.content)),
@@ -96,7 +99,10 @@ class Conversation:
         awaited = reminder_flow.handle_awaited_text(self.services, user, incoming.chat_id, text)
         if awaited is not None:
             return awaited
-        return self._answer(user, text)
+        outcome = self._answer(user, text)
+        # A condition named in passing ("I'm on warfarin") is offered, never stored silently.
+        offer = health_flow.offer_for(self.services, user, text)
+        return outcome.say(offer) if offer is not None else outcome
 
     def _answer(self, user: User, text: str) -> Outcome:
         social = self.content.smalltalk.reply_key(text)
@@ -133,6 +139,10 @@ class Conversation:
             return onboarding.handle_onboarding_press(self.services, user, press)
         if press.namespace == "fg":
             return self._forget(user, press)
+        if press.namespace == "hs":
+            return health_flow.handle_press(
+                self.services, user, press, lambda: onboarding.focus_question(self.content)
+            )
         if press.namespace in ("s", "tm"):
             return session_flow.handle_press(self.services, user, incoming.chat_id, press)
         if press.namespace == "r":

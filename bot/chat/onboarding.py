@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from backchain.bot.chat import callbacks
+from backchain.bot.chat import health as health_flow
 from backchain.bot.chat.callbacks import Press
 from backchain.bot.chat.replies import Button, Outcome, Reply
 from backchain.bot.chat.services import Services
@@ -72,8 +73,7 @@ def handle_onboarding_press(services: Services, user: User, press: Press) -> Out
             return None
         user.owned_tools = [t for t in state["tools"] if t in content.topics]
         services.users.save_profile(user)
-        services.users.set_state(user.id, {"focus": True}, now)
-        return Outcome().say(focus_question(content))
+        return health_flow.start_screen(services, user, then="focus")
     if press.action == "focus":
         area = press.str_arg(0)
         if area not in FOCUS_AREAS or not state.get("focus"):
@@ -88,10 +88,12 @@ def handle_onboarding_press(services: Services, user: User, press: Press) -> Out
 
 def profile_saved(content: Content, user: User) -> Reply:
     tools = ", ".join(content.topics[t].title for t in user.owned_tools if t in content.topics)
+    rows = ((Button(content.messages("health_open_button"), callbacks.build("hs", "open")),),)
     return Reply(
         content.messages(
             "profile_saved",
             tools=tools or content.messages("no_tools"),
             focus=content.messages(f"focus_{user.focus or 'general'}"),
-        )
+        ),
+        rows,
     )

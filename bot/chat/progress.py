@@ -90,9 +90,18 @@ def export(services: Services, user: User) -> Outcome:
                     row["red_flag_level"] or "",
                 ]
             )
+    health = _user_file(services, user, "backchain-health-profile.csv")
+    labels = services.content.precautions.conditions
+    with health.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["condition", "side", "added_at"])
+        for condition, side, added_at in services.health.rows_for_export(user.id):
+            known = labels.get(condition)
+            writer.writerow([known.label if known else condition, side or "", added_at])
     msg = services.content.messages
     return (
         Outcome()
         .say(Reply(msg("export_ready"), document=sessions))
         .say(Reply(msg("export_questions"), document=questions))
+        .say(Reply(msg("export_health"), document=health))
     )

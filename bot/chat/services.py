@@ -11,6 +11,7 @@ from pathlib import Path
 from backchain.bot.content import Content, load_content
 from backchain.bot.understanding.matcher import Matcher
 from backchain.storage import open_database
+from backchain.storage.health import HealthRepository
 from backchain.storage.questions import QuestionLog
 from backchain.storage.reminders import ReminderRepository
 from backchain.storage.sessions import SessionRepository
@@ -33,12 +34,14 @@ class Services:
     questions: QuestionLog = field(init=False)
     sessions: SessionRepository = field(init=False)
     reminders: ReminderRepository = field(init=False)
+    health: HealthRepository = field(init=False)
 
     def __post_init__(self) -> None:
         self.users = UserRepository(self.db)
         self.questions = QuestionLog(self.db)
         self.sessions = SessionRepository(self.db)
         self.reminders = ReminderRepository(self.db)
+        self.health = HealthRepository(self.db)
 
 
 def build_matcher(content: Content) -> Matcher:

@@ -10,6 +10,7 @@ import html
 from zoneinfo import ZoneInfo
 
 from backchain.bot.chat import callbacks
+from backchain.bot.chat import health as health_flow
 from backchain.bot.chat.callbacks import Press
 from backchain.bot.chat.replies import Button, Outcome, Reply, Timer
 from backchain.bot.chat.services import Services
@@ -50,7 +51,8 @@ def pain_question(services: Services, session_id: int, when: str) -> Reply:
 def step_reply(services: Services, session_id: int, plan: SessionPlan, step: PlannedStep) -> Reply:
     msg = services.content.messages
     program = services.content.program
-    sides = "step_time_sides" if step.sides == "left-right" else "step_time_both"
+    sides = {"left-right": "step_time_sides", "left": "step_time_left", "right": "step_time_right"}
+    time_key = sides.get(step.sides, "step_time_both")
     lines = [
         msg("step_heading", number=step.index + 1, total=len(plan.steps), title=step.title),
         msg("step_tool", tool=program.tool_names.get(step.tool, step.tool)),
@@ -62,8 +64,10 @@ def step_reply(services: Services, session_id: int, plan: SessionPlan, step: Pla
         msg("step_position", text=step.position.strip()),
         msg("step_technique", text=step.technique.strip()),
         msg("step_pressure", text=step.pressure.strip()),
-        msg(sides, seconds=step.seconds),
+        msg(time_key, seconds=step.seconds),
     ]
+    if step.caution:
+        lines.insert(2, msg("step_caution", text=html.escape(step.caution, quote=False)))
     rows = (
         (
             Button(msg("button_timer"), callbacks.build("s", "timer", session_id, step.index)),
@@ -106,7 +110,13 @@ def todays_plan(services: Services, user: User) -> tuple[ProgramStatus, SessionP
     program = services.content.program
     status = program_status(program, services.sessions.history(user.id), user_zone(user))
     plan = plan_session(
-        program, status.phase_id, set(user.owned_tools), user.focus or "general", status.next_dose
+        program,
+        status.phase_id,
+        set(user.owned_tools),
+        user.focus or "general",
+        status.next_dose,
+        health_flow.profile_of(services, user.id),
+        services.content.precautions,
     )
     return status, plan
 
@@ -123,6 +133,9 @@ def plan_size(services: Services, plan: SessionPlan) -> dict[str, str]:
 def _start_new(services: Services, user: User) -> Outcome:
     msg = services.content.messages
     program = services.content.program
+    gate = health_flow.doctor_gate(services, user)
+    if gate is not None:
+        return Outcome().say(gate)
     status, plan = todays_plan(services, user)
     if not plan.steps:
         return Outcome().say(Reply(msg("session_needs_tools")))
@@ -131,6 +144,7 @@ def _start_new(services: Services, user: User) -> Outcome:
     )
     phase = program.phase(status.phase_id)
     lines = [msg("session_intro", phase=phase.title, **plan_size(services, plan))]
+    lines += [html.escape(note, quote=False) for note in plan.health_notes]
     if status.advanced:
         lines.insert(0, msg("phase_advanced", phase=phase.title))
         lines.append(html.escape(phase.description.strip(), quote=False))

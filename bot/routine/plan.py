@@ -8,6 +8,13 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, timedelta, tzinfo
 from typing import Any
 
+from backchain.bot.routine.precautions import (
+    HealthProfile,
+    Precautions,
+    StepVerdict,
+    intro_lines,
+    verdict,
+)
 from backchain.bot.routine.program import (
     FOCUS_AREAS,
     SECONDS_PER_SIDE,
@@ -37,6 +44,7 @@ class PlannedStep:
     mode: str
     seconds: int  # per side
     focus: bool
+    caution: str | None = None  # what a health precaution changed on this step, in one line
 
     @property
     def total_seconds(self) -> int:
@@ -48,6 +56,7 @@ class LeftOutStep:
     step_id: str
     title: str
     tool: str
+    because: str | None = None  # a health precaution; None when the tool is missing
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,7 @@ class SessionPlan:
     steps: tuple[PlannedStep, ...]
     left_out: tuple[LeftOutStep, ...]
     note: str | None
+    health_notes: tuple[str, ...] = ()  # "Because you're pregnant: ...", one line a condition
 
     @property
     def total_seconds(self) -> int:
@@ -74,6 +84,7 @@ class SessionPlan:
             steps=tuple(PlannedStep(**step) for step in data["steps"]),
             left_out=tuple(LeftOutStep(**step) for step in data["left_out"]),
             note=data["note"],
+            health_notes=tuple(data.get("health_notes", ())),
         )
 
 
@@ -107,6 +118,7 @@ def scaled_seconds(step: StepTemplate, phase: Phase, dose: float) -> int:
 
 
 def _left_out_note(program: Program, left_out: list[LeftOutStep]) -> str | None:
+    left_out = [step for step in left_out if step.because is None]
     if not left_out:
         return None
     tools = sorted({program.tool_names[step.tool] for step in left_out})
@@ -125,13 +137,24 @@ def substitution_note(program: Program, step: PlannedStep) -> str | None:
 
 
 def plan_session(
-    program: Program, phase_id: str, owned_tools: set[str], focus: str, dose: float
+    program: Program,
+    phase_id: str,
+    owned_tools: set[str],
+    focus: str,
+    dose: float,
+    health: HealthProfile | None = None,
+    precautions: Precautions | None = None,
 ) -> SessionPlan:
-    """The phase's steps for this user: their tools, their focus first, durations scaled."""
+    """The phase's steps for this user: their tools, their focus first, durations scaled.
+
+    The one place a plan is built. A health profile leaves steps out or changes them as
+    `content/health.yaml` says, and the plan carries one line per condition saying so.
+    """
     if focus not in FOCUS_AREAS:
         raise ValueError(f"focus must be one of {', '.join(FOCUS_AREAS)}, got {focus!r}")
     if dose <= 0:
         raise ValueError(f"dose must be above 0, got {dose}")
+    health = health or HealthProfile()
     phase = program.phase(phase_id)
     owned = owned_with_kits(program, owned_tools)
     templates = order_for_focus([program.steps[step_id] for step_id in phase.steps], focus)
@@ -139,13 +162,40 @@ def plan_session(
     left_out: list[LeftOutStep] = []
     for step in templates:
         if step.tool in owned:
-            tool, substitutes, technique = step.tool, None, step.technique
+            tool, substitutes = step.tool, None
+            position, technique = step.position, step.technique
+            for extra, text in step.position_with.items():
+                if extra in owned:
+                    position = text
         elif step.alternative is not None and step.alternative in owned:
             tool, substitutes = step.alternative, step.tool
+            position = step.alternative_position or step.position
             technique = step.alternative_technique or step.technique
         else:
             left_out.append(LeftOutStep(step.id, step.title, step.tool))
             continue
+        ruling = (
+            verdict(precautions, health, step.id, step.sides)
+            if precautions is not None
+            else StepVerdict()
+        )
+        if ruling.excluded:
+            left_out.append(
+                LeftOutStep(step.id, step.title, tool, "; ".join(ruling.excluded_because))
+            )
+            continue
+        pressure, mode, sides = step.pressure, step.mode, step.sides
+        seconds = scaled_seconds(step, phase, dose)
+        for change in ruling.changes:
+            position = change.position or position
+            technique = change.technique or technique
+            pressure = change.pressure or pressure
+            if change.max_seconds is not None:
+                seconds = min(seconds, change.max_seconds)
+            if change.rolling_only:
+                mode = "rolling"
+        if ruling.only_side is not None:
+            sides = ruling.only_side
         planned.append(
             PlannedStep(
                 index=len(planned),
@@ -154,17 +204,28 @@ def plan_session(
                 tool=tool,
                 substitutes=substitutes,
                 target=step.target,
-                position=step.position,
+                position=position,
                 technique=technique,
-                pressure=step.pressure,
-                sides=step.sides,
-                mode=step.mode,
-                seconds=scaled_seconds(step, phase, dose),
+                pressure=pressure,
+                sides=sides,
+                mode=mode,
+                seconds=seconds,
                 focus=focus in step.focus,
+                caution=" ".join(change.note for change in ruling.changes) or None,
             )
         )
+    notes = (
+        tuple(intro_lines(precautions, health, program.texts["health_because"]))
+        if precautions is not None
+        else ()
+    )
     return SessionPlan(
-        phase.id, dose, tuple(planned), tuple(left_out), _left_out_note(program, left_out)
+        phase.id,
+        dose,
+        tuple(planned),
+        tuple(left_out),
+        _left_out_note(program, left_out),
+        notes,
     )
 
 

@@ -21,6 +21,7 @@ PHASE_DOSE = (0.25, 1.5)
 TEXT_FIELDS: dict[str, frozenset[str]] = {
     "left_out": frozenset({"steps", "tools"}),
     "substituted": frozenset({"tool", "alternative"}),
+    "health_because": frozenset({"because", "summary"}),
     "chart_title": frozenset(),
     "chart_before": frozenset(),
     "chart_after": frozenset(),
@@ -44,7 +45,9 @@ class StepTemplate:
     tool: str
     alternative: str | None
     alternative_technique: str | None
+    alternative_position: str | None
     target: str
+    position_with: dict[str, str]  # tool id -> the position used when that tool is owned too
     position: str
     technique: str
     pressure: str
@@ -202,6 +205,8 @@ def _parse_step(raw: Any, topics: dict[str, Topic], file: str, index: int) -> St
         tool=tool,
         alternative=alternative,
         alternative_technique=_optional_text(raw, "alternative_technique", file, step_id),
+        alternative_position=_optional_text(raw, "alternative_position", file, step_id),
+        position_with=_position_with(raw, topics, file, step_id),
         target=target,
         position=require_str(raw, "position", file, step_id),
         technique=require_str(raw, "technique", file, step_id),
@@ -212,6 +217,19 @@ def _parse_step(raw: Any, topics: dict[str, Topic], file: str, index: int) -> St
         focus=tuple(focus),
         foundation=raw.get("foundation", False),
     )
+
+
+def _position_with(
+    raw: dict[str, Any], topics: dict[str, Topic], file: str, step_id: str
+) -> dict[str, str]:
+    value = raw.get("position_with") or {}
+    if not isinstance(value, dict):
+        raise ContentError(file, "must map tool ids to texts", step_id, "position_with")
+    for tool, text in value.items():
+        _check_tool(str(tool), topics, file, step_id, "position_with")
+        if not isinstance(text, str) or not text.strip():
+            raise ContentError(file, f"text for '{tool}' is missing", step_id, "position_with")
+    return {str(tool): str(text) for tool, text in value.items()}
 
 
 def _parse_steps(

@@ -28,6 +28,7 @@ def test_scripted_onboarding_question_and_session(tmp_path: Path) -> None:
         tmp_path,
         "1",  # Hip & Lower Back Kit
         "Done",  # by label
+        "None of these",  # the health screen
         "Lower back",
         "why does my hip hurt",
         "/session",

@@ -151,6 +151,7 @@ async def test_timer_press_schedules_a_job(harness: Harness) -> None:
     await harness.send("/start")
     await harness.press("ob:tool:hip-lower-back-kit")
     await harness.press("ob:tools-done")
+    await harness.press("hs:none")
     await harness.press("ob:focus:hip")
     await harness.send("/session")
     pain = harness.last_buttons()[3]["callback_data"]

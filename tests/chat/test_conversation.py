@@ -49,6 +49,7 @@ class Chat:
         for tool in tools:
             self.press(tool)
         self.press("Done")
+        self.press("None of these")
         self.press(focus)
 
 
@@ -83,6 +84,7 @@ def test_onboarding_stores_tools_and_focus(alice: Chat, services: Services) -> N
     alice.press("Quadballer")
     alice.press("Quadballer")  # toggled off again
     alice.press("Done")
+    alice.press("None of these")
     alice.press("Lower back")
     user = services.users.get(ALICE)
     assert user.owned_tools == ["hip-lower-back-kit"]
@@ -342,11 +344,11 @@ def test_progress_chart_and_export(alice: Chat, bob: Chat, clock: Clock) -> None
     bob.onboard("Hip & Lower Back Kit")
     finish_session(bob, "2", "1")
     alice.say("what is the psoas")
-    sessions, questions = alice.say("/export").replies
+    sessions, questions, _health = alice.say("/export").replies
     csv_text = Path(sessions.document).read_text()
     assert csv_text.count("\n") > 2
     assert "what is the psoas" in Path(questions.document).read_text()
-    bob_sessions, bob_questions = bob.say("/export").replies
+    bob_sessions, bob_questions, _bob_health = bob.say("/export").replies
     assert Path(bob_sessions.document).read_text() != csv_text
     assert "psoas" not in Path(bob_questions.document).read_text()
 

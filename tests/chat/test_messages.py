@@ -33,7 +33,8 @@ def dynamic_keys() -> set[str]:
         | {f"red_flag_heading_{level}" for level in ("emergency", "urgent")}
         | {f"pain_{when}_question" for when in ("before", "after")}
         | set(TREND_KEYS.values())
-        | {"step_time_sides", "step_time_both"}
+        | {"step_time_sides", "step_time_both", "step_time_left", "step_time_right"}
+        | {f"side_{side}" for side in ("left", "right", "both")}
         | {f"{word}_{form}" for word in ("steps", "minutes") for form in ("one", "many")}
     )
 

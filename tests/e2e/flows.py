@@ -33,6 +33,9 @@ async def onboard(user: SimulatedUser, *tools: str, focus: str = "Hip") -> None:
         await user.press(tool)
         await user.next_reply()
     await user.press("Done")
+    await user.next_reply()  # the health screen
+    await user.press("None of these")
     await user.next_reply()
+    await user.next_reply()  # where does it bother you most?
     await user.press(focus)
     assert "saved" in ((await user.next_reply()).text or "")
