@@ -13,6 +13,7 @@ from backchain.bot.understanding.redflags import RedFlag
 from backchain.bot.understanding.topics import GROUPS, Topic
 
 RELATED_BUTTONS = 3
+SAFETY_GROUP = "safety"
 MAIN_TOPICS = ("hip-pain", "lower-back", "knee-pain", "sciatic-nerve", "biomechanical-chain")
 
 
@@ -32,7 +33,11 @@ def topic_reply(topic: Topic, content: Content, owned_tools: list[str]) -> Reply
     """A topic's answer with buttons for related topics and, if the user owns a tool, a session."""
     related = [content.topics[r] for r in topic.related[:RELATED_BUTTONS] if r in content.topics]
     rows: list[tuple[Button, ...]] = [(topic_button(r),) for r in related]
-    if set(topic.tools) & owned_with_kits(content.program, set(owned_tools)):
+    if topic.group == SAFETY_GROUP:
+        # A safety answer leads to the health screen, never straight into a routine.
+        health = Button(content.messages("health_open_button"), callbacks.build("hs", "open"))
+        rows.insert(0, (health,))
+    elif set(topic.tools) & owned_with_kits(content.program, set(owned_tools)):
         rows.insert(
             0, (Button(content.messages("try_routine_button"), callbacks.build("s", "new")),)
         )

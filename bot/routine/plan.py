@@ -11,6 +11,7 @@ from typing import Any
 from backchain.bot.routine.precautions import (
     HealthProfile,
     Precautions,
+    StepChange,
     StepVerdict,
     intro_lines,
     verdict,
@@ -186,10 +187,10 @@ def plan_session(
             continue
         pressure, mode, sides = step.pressure, step.mode, step.sides
         seconds = scaled_seconds(step, phase, dose)
+        position, technique, pressure = _changed_texts(
+            ruling.changes, position, technique, pressure
+        )
         for change in ruling.changes:
-            position = change.position or position
-            technique = change.technique or technique
-            pressure = change.pressure or pressure
             if change.max_seconds is not None:
                 seconds = min(seconds, change.max_seconds)
             if change.rolling_only:
@@ -227,6 +228,25 @@ def plan_session(
         _left_out_note(program, left_out),
         notes,
     )
+
+
+def _changed_texts(
+    changes: Sequence[StepChange], position: str, technique: str, pressure: str
+) -> tuple[str, str, str]:
+    """The texts a step shows when precautions change it, taken in checklist order.
+
+    A new position comes with its own technique (lying on your side needs other words than lying
+    face down), so both are taken from the first condition that moves the person; a technique
+    alone, or a pressure, from the first condition that gives one. Every condition's note is
+    still shown, so nothing a later condition asks for goes unsaid.
+    """
+    moved = next((c for c in changes if c.position), None)
+    if moved is not None:
+        position, technique = moved.position or position, moved.technique or technique
+    else:
+        technique = next((c.technique for c in changes if c.technique), technique)
+    pressure = next((c.pressure for c in changes if c.pressure), pressure)
+    return position, technique, pressure
 
 
 def pain_direction(values: Sequence[float], tolerance: float = TREND_TOLERANCE) -> str:

@@ -55,6 +55,7 @@ _BINDING_WORDS = frozenset({"of", "from"})
 # Letters nobody hears, so nobody types them: "soas" is "psoas", "nees" is "knees".
 _SILENT_STARTS = ("ps", "kn", "pn", "wr", "gn")
 _AREA_GROUPS = ("anatomy", "symptoms")
+_SAFETY_GROUP = "safety"
 # Where pain starts, after "from", and how far after "down" or "into" it may end.
 _FROM = "from"
 _PATH_REACH = 4
@@ -650,10 +651,29 @@ class Matcher:
         self._apply_links(words, hits, scores)
         self._apply_paths(words, hits, scores)
         self._apply_kits(words, hits, scores)
+        self._apply_safety(hits, scores)
         if elsewhere:
             # After the rules, so no rule lifts a look-alike word back into scope.
             scores = {t: score * scoring.off_topic_factor for t, score in scores.items()}
         return scores
+
+    def _apply_safety(self, hits: list[PhraseHit], scores: dict[str, float]) -> None:
+        """A condition named clearly ("on warfarin", "my new hip", "varicose veins") makes the
+        question a safety question, even with a body area or a kit in it: "can I use the
+        footballer on my varicose veins" asks whether it is safe, not what the Footballer is."""
+        safety = {
+            p.topic
+            for h in hits
+            if h.confidence >= _SURE
+            for p in h.phrases
+            if self._groups.get(p.topic) == _SAFETY_GROUP and p.topic in scores
+        }
+        if not safety:
+            return
+        top = max(scores.values())
+        margin = self._vocab.scoring.safety_margin
+        for topic in safety:
+            scores[topic] = max(scores[topic], top + margin)
 
     def _bonus(self, phrase: Phrase, context: float) -> float:
         """A body part or a product outranks a technique, in a question about the body; a word

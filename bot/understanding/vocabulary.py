@@ -31,6 +31,7 @@ class Scoring:
     link_bonus: float
     kit_bonus: float
     outrank_bonus: float
+    safety_margin: float
     candidate_floor: float
     off_topic_factor: float
     group_bonus: dict[str, float]
@@ -134,6 +135,7 @@ _SCORING_RANGES = {
     "link_bonus": (0, 50),
     "kit_bonus": (0, 50),
     "outrank_bonus": (0, 50),
+    "safety_margin": (0, 50),
     "candidate_floor": (0, 100),
     "off_topic_factor": (0, 1),
 }
