@@ -28,6 +28,7 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from backchain.bot.chat.reminder_schedule import ReminderSchedule
 from backchain.bot.chat.reminder_ticker import (
     SEND_CHUNK,
     SendStatus,
@@ -38,6 +39,7 @@ from backchain.bot.chat.reminder_ticker import (
 from backchain.bot.routine.schedule import format_time_of_day
 from backchain.storage import open_database
 from backchain.storage.reminders import Reminder, ReminderRepository
+from backchain.storage.sessions import SessionRepository
 from sqlite_utils import Database
 
 DUE_AT = datetime(2025, 3, 3, 6, 0, tzinfo=UTC)
@@ -115,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         journal = db.execute("PRAGMA journal_mode").fetchone()[0]
         print(f"SQLite {db.execute('select sqlite_version()').fetchone()[0]}, journal={journal}")
         measure("populate users + reminders", rows, lambda: populate(db, rows))
-        repo = ReminderRepository(db)
+        repo = ReminderSchedule(ReminderRepository(db))
 
         measure("select due", rows, lambda: len(repo.due(now, rows)))
 
@@ -140,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         assert repo.due(now, 1) == [], "every reminder should have moved to tomorrow"
 
         make_due_again(db)
-        checker = sessions_done_checker(db)
+        checker = sessions_done_checker(SessionRepository(db))
         measure(
             f"tick: per {SEND_CHUNK} + sessions-done query per row",
             rows,

@@ -1,5 +1,6 @@
-"""SQLite persistence for Backchain, over sqlite-utils."""
+"""SQLite persistence for Backchain, over sqlite-utils: the only package that runs SQL."""
 
 from backchain.storage.database import StorageError, open_database
+from backchain.storage.store import Storage
 
-__all__ = ["StorageError", "open_database"]
+__all__ = ["Storage", "StorageError", "open_database"]

@@ -4,23 +4,17 @@
 `next_due <= now`. Every move of `next_due` made on behalf of a send is a conditional UPDATE
 (`WHERE next_due = <the value the caller saw>`), so two tickers, or one ticker before and after a
 restart, can never both act on the same due instant.
+
+Storage keeps no reminder rules: callers pass every instant already computed (the bot's
+`ReminderSchedule` does, from `routine.schedule`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
 
-from backchain.bot.routine.schedule import (
-    SNOOZE,
-    format_time_of_day,
-    local_date,
-    next_due,
-    next_due_after_today,
-    parse_stored_time,
-)
 from sqlite_utils import Database
 
 # Three parameters a row keeps each statement far below SQLite's 32,766-variable limit.
@@ -38,6 +32,10 @@ class Reminder:
     next_due: datetime  # aware, UTC
     last_sent_at: datetime | None
     skip_date: date | None  # the local date the user last chose to skip
+
+
+# A reminder as the caller saw it, and the next_due the caller computed for it.
+Move = tuple[Reminder, datetime]
 
 
 class ReminderRepository:
@@ -64,10 +62,10 @@ class ReminderRepository:
         return [_reminder(row) for row in rows]
 
     def set_daily(
-        self, user_id: int, chat_id: int, local_time: time, zone: str, now: datetime
+        self, user_id: int, chat_id: int, local_time: time, zone: str, first_due: datetime
     ) -> Reminder:
-        """Turn on the daily reminder at `local_time` in `zone` (also the user's zone from now)."""
-        first = next_due(local_time, zone, now)
+        """Turn on the daily reminder at `local_time` in `zone` (also the user's zone from now),
+        first due at `first_due`."""
         with self.db.atomic():
             self.db.execute(
                 "INSERT INTO reminders (user_id, chat_id, local_time, timezone, enabled, next_due)"
@@ -75,22 +73,23 @@ class ReminderRepository:
                 " ON CONFLICT (user_id) DO UPDATE SET chat_id = excluded.chat_id,"
                 " local_time = excluded.local_time, timezone = excluded.timezone, enabled = 1,"
                 " next_due = excluded.next_due, skip_date = NULL",
-                [user_id, chat_id, format_time_of_day(local_time), zone, _epoch(first)],
+                [user_id, chat_id, _hhmm(local_time), zone, _epoch(first_due)],
             )
             self.db.execute("UPDATE users SET timezone = ? WHERE id = ?", [zone, user_id])
         return self._require(user_id)
 
-    def set_timezone(self, user_id: int, zone: str, now: datetime) -> Reminder | None:
-        """Move the user to `zone`, rescheduling their reminder (if any) to the new wall clock."""
-        ZoneInfo(zone)  # an unknown zone raises ZoneInfoNotFoundError before anything is written
-        existing = self.get(user_id)
+    def set_timezone(self, user_id: int, zone: str, moved: Move | None) -> Reminder | None:
+        """Move the user to `zone`; `moved` is their reminder as seen and its next_due on the
+        new wall clock (None without a reminder). A reminder changed since it was seen keeps
+        its next_due; its zone still follows the user."""
         with self.db.atomic():
             self.db.execute("UPDATE users SET timezone = ? WHERE id = ?", [zone, user_id])
-            if existing is not None:
-                moved = next_due(existing.local_time, zone, now)
+            self.db.execute("UPDATE reminders SET timezone = ? WHERE user_id = ?", [zone, user_id])
+            if moved is not None:
+                seen, next_due = moved
                 self.db.execute(
-                    "UPDATE reminders SET timezone = ?, next_due = ? WHERE user_id = ?",
-                    [zone, _epoch(moved), user_id],
+                    "UPDATE reminders SET next_due = ? WHERE user_id = ? AND local_time = ?",
+                    [_epoch(next_due), user_id, _hhmm(seen.local_time)],
                 )
         return self.get(user_id)
 
@@ -106,53 +105,36 @@ class ReminderRepository:
         """The user blocked the bot: stop for good (until they set a reminder again)."""
         return self.disable(user_id)
 
-    def snooze(self, user_id: int, now: datetime) -> Reminder | None:
-        """Send again one SNOOZE from `now`; None if there is no enabled reminder."""
+    def snooze(self, user_id: int, until: datetime) -> Reminder | None:
+        """Send again at `until`; None if there is no enabled reminder."""
         with self.db.atomic():
             self.db.execute(
                 "UPDATE reminders SET next_due = ? WHERE user_id = ? AND enabled = 1",
-                [_epoch(now + SNOOZE), user_id],
+                [_epoch(until), user_id],
             )
         return self._enabled(user_id)
 
-    def skip_today(self, user_id: int, now: datetime) -> Reminder | None:
-        """No reminder for the rest of the user's local today; the next is tomorrow's."""
-        current = self._enabled(user_id)
-        if current is None:
-            return None
-        tomorrow = next_due_after_today(current.local_time, current.zone, now)
+    def skip_day(self, user_id: int, day: date, next_due: datetime) -> Reminder | None:
+        """No reminder on the local date `day`: the next is at `next_due`, a later date's."""
         with self.db.atomic():
             self.db.execute(
                 "UPDATE reminders SET next_due = ?, skip_date = ?"
                 " WHERE user_id = ? AND enabled = 1",
-                [_epoch(tomorrow), local_date(now, current.zone).isoformat(), user_id],
+                [_epoch(next_due), day.isoformat(), user_id],
             )
         return self._enabled(user_id)
 
-    def mark_sent(self, user_id: int, due_at: datetime, sent_at: datetime) -> datetime | None:
-        """Move a reminder due at `due_at` to its next daily time and record the send.
+    def mark_sent_many(self, moves: Sequence[Move], sent_at: datetime) -> dict[int, datetime]:
+        """Record sends in one transaction: each reminder as selected moves to its new next_due
+        if the row still holds the next_due seen. Returns user id -> new next_due for the rows
+        this call moved; the ticker calls it just before sending, as its claim."""
+        return self._advance(moves, sent_at)
 
-        Returns the new `next_due`, or None when the row no longer holds `due_at` (already moved,
-        rescheduled or disabled): calling it twice changes nothing the second time.
-        """
-        reminder = self.get(user_id)
-        if reminder is None:
-            return None
-        as_seen = replace(reminder, next_due=due_at.astimezone(UTC))
-        return self.mark_sent_many([as_seen], sent_at).get(user_id)
+    def skip_many(self, moves: Sequence[Move]) -> dict[int, datetime]:
+        """Move each reminder to its new next_due without sending (late, or already done)."""
+        return self._advance(moves, None)
 
-    def mark_sent_many(
-        self, reminders: Sequence[Reminder], sent_at: datetime
-    ) -> dict[int, datetime]:
-        """`mark_sent` for many reminders in one transaction: user id -> new next_due for the
-        rows this call moved. The ticker calls it just before sending, as its claim."""
-        return self._advance(reminders, sent_at, record_send=True)
-
-    def skip_many(self, reminders: Sequence[Reminder], now: datetime) -> dict[int, datetime]:
-        """Move each reminder to its next daily time without sending (late, or already done)."""
-        return self._advance(reminders, now, record_send=False)
-
-    def release_many(self, claims: Sequence[tuple[Reminder, datetime]]) -> int:
+    def release_many(self, claims: Sequence[Move]) -> int:
         """Undo `mark_sent_many` for sends that failed, so the next tick retries them.
 
         Each pair is the reminder as selected and the next_due the claim set; a row someone has
@@ -174,19 +156,15 @@ class ReminderRepository:
                 released += cursor.rowcount
         return released
 
-    def _advance(
-        self, reminders: Sequence[Reminder], now: datetime, *, record_send: bool
-    ) -> dict[int, datetime]:
-        unique = list({reminder.user_id: reminder for reminder in reminders}.values())
-        following = _NextDueCache(now)
+    def _advance(self, moves: Sequence[Move], sent_at: datetime | None) -> dict[int, datetime]:
+        unique = list({reminder.user_id: (reminder, due) for reminder, due in moves}.values())
         moved: dict[int, datetime] = {}
         with self.db.atomic():
             for start in range(0, len(unique), ROWS_PER_STATEMENT):
                 chunk = unique[start : start + ROWS_PER_STATEMENT]
-                params: list[int | None] = [_epoch(now) if record_send else None]
-                for reminder in chunk:
-                    params += [reminder.user_id, _epoch(reminder.next_due)]
-                    params.append(_epoch(following(reminder)))
+                params: list[int | None] = [None if sent_at is None else _epoch(sent_at)]
+                for reminder, new_due in chunk:
+                    params += [reminder.user_id, _epoch(reminder.next_due), _epoch(new_due)]
                 rows = self.db.execute(_advance_sql(len(chunk)), params).fetchall()
                 moved.update((user_id, datetime.fromtimestamp(due, UTC)) for user_id, due in rows)
         return moved
@@ -200,20 +178,6 @@ class ReminderRepository:
         if reminder is None:
             raise LookupError(f"no reminder for user {user_id}")
         return reminder
-
-
-class _NextDueCache:
-    """Next send instants for one batch: most users share a zone and a time, so most repeat."""
-
-    def __init__(self, now: datetime):
-        self.now = now
-        self.known: dict[tuple[time, str, datetime], datetime] = {}
-
-    def __call__(self, reminder: Reminder) -> datetime:
-        key = (reminder.local_time, reminder.zone, max(reminder.next_due, self.now))
-        if key not in self.known:
-            self.known[key] = next_due(*key)
-        return self.known[key]
 
 
 def _advance_sql(rows: int) -> str:
@@ -236,7 +200,7 @@ def _reminder(row: tuple) -> Reminder:
     return Reminder(
         user_id=user_id,
         chat_id=chat_id,
-        local_time=parse_stored_time(local_time),
+        local_time=_time_of_day(local_time),
         zone=zone,
         enabled=bool(enabled),
         next_due=datetime.fromtimestamp(due, UTC),
@@ -249,3 +213,13 @@ def _epoch(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError(f"expected an aware datetime, got naive {moment.isoformat()}")
     return int(moment.timestamp())
+
+
+def _hhmm(value: time) -> str:
+    """The stored form of a time of day, "HH:MM"."""
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
+def _time_of_day(value: str) -> time:
+    hour, minute = value.split(":")
+    return time(int(hour), int(minute))

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from dataclasses import fields
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlite_utils import Database
+
+from backchain.records import (
+    CLOSED,
+    OUTCOMES,
+    STATUSES,
+    SessionRecord,
+    StepEvent,
+    StoredSession,
+)
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
-STATUSES = ("pain-check", "active", "post-check", "finished", "abandoned")
-CLOSED = ("finished", "abandoned")
-OUTCOMES = ("done", "skipped", "too-painful")
+logger = logging.getLogger(__name__)
 
 _Record = TypeVar("_Record", bound="DataclassInstance")
 
@@ -28,65 +37,20 @@ class SessionNotFound(LookupError):
         super().__init__(f"session {session_id} not found for user {user_id}")
 
 
+__all__ = [
+    "CLOSED",
+    "OUTCOMES",
+    "STATUSES",
+    "SessionNotFound",
+    "SessionRecord",
+    "SessionRepository",
+    "StepEvent",
+    "StoredSession",
+]
+
+
 class SupportsToJson(Protocol):
     def to_json(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class StoredSession:
-    id: int
-    user_id: int
-    phase: str
-    plan: str  # JSON, see backchain.bot.routine.plan.SessionPlan.from_json
-    dose: float
-    current_step: int
-    status: str
-    pain_before: int | None
-    pain_after: int | None
-    started_at: datetime
-    finished_at: datetime | None
-
-    @property
-    def closed(self) -> bool:
-        return self.status in CLOSED
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    """A closed session (finished or abandoned) with what happened in it."""
-
-    id: int
-    phase: str
-    status: str
-    dose: float
-    started_at: datetime
-    finished_at: datetime | None
-    pain_before: int | None
-    pain_after: int | None
-    done: int = 0
-    skipped: int = 0
-    too_painful: int = 0
-    seconds: int = 0
-
-    @property
-    def finished(self) -> bool:
-        return self.status == "finished"
-
-    @property
-    def pain_change(self) -> int | None:
-        if self.pain_before is None or self.pain_after is None:
-            return None
-        return self.pain_after - self.pain_before
-
-
-@dataclass(frozen=True)
-class StepEvent:
-    session_id: int
-    step_index: int
-    step_id: str
-    outcome: str
-    seconds: int
-    at: datetime
 
 
 def to_db_time(moment: datetime) -> str:
@@ -98,6 +62,23 @@ def to_db_time(moment: datetime) -> str:
 
 def from_db_time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
+
+
+def _local_date(stored: str, zone: str) -> date | None:
+    """The date on `zone`'s wall clock of a stored time; an unknown zone reads as UTC."""
+    try:
+        moment = datetime.fromisoformat(stored)
+    except ValueError:
+        logger.warning("unreadable stored time %r", stored)
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        tz: tzinfo = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        logger.warning("unknown users.timezone %r, reading it as UTC", zone)
+        tz = UTC
+    return moment.astimezone(tz).date()
 
 
 def _check_pain(pain: int) -> None:
@@ -276,6 +257,19 @@ class SessionRepository:
     def history(self, user_id: int) -> list[SessionRecord]:
         """Closed sessions (finished and abandoned), oldest first, with step counts."""
         return [_from_row(SessionRecord, row) for row in self.db.query(_HISTORY_SQL, [user_id])]
+
+    def finished_on(self, user_id: int, day: date) -> bool:
+        """Did the user finish a session on `day`, a date on their own (users.timezone) clock?"""
+        # Stored times are UTC text; any zone shifts a date by at most a day, so this text range
+        # keeps the (user_id, status) index useful and the exact check happens below.
+        rows = self.db.execute(
+            "select users.timezone, sessions.finished_at from sessions"
+            " join users on users.id = sessions.user_id"
+            " where sessions.user_id = ? and sessions.status = 'finished'"
+            " and sessions.finished_at >= ? and sessions.finished_at < ?",
+            [user_id, (day - timedelta(days=1)).isoformat(), (day + timedelta(days=2)).isoformat()],
+        ).fetchall()
+        return any(_local_date(finished_at, zone) == day for zone, finished_at in rows)
 
     def events(self, user_id: int) -> list[StepEvent]:
         """Every step the user logged, in session and step order."""

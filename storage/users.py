@@ -49,6 +49,11 @@ class UserRepository:
             )
         return self.get(user_id)
 
+    def exists(self, user_id: int) -> bool:
+        """Has this user ever been in touch?"""
+        row = self.db.execute("SELECT 1 FROM users WHERE id = ?", [user_id]).fetchone()
+        return row is not None
+
     def get(self, user_id: int) -> User:
         row = self.db.execute(
             "SELECT id, language, owned_tools, focus, onboarded, timezone FROM users WHERE id = ?",

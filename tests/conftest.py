@@ -9,7 +9,7 @@ import pytest
 from backchain.bot.chat.services import Services, build_matcher
 from backchain.bot.content import Content, load_content
 from backchain.bot.understanding.matcher import Matcher
-from backchain.storage import open_database
+from backchain.storage import Storage
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def services(content: Content, matcher: Matcher, clock: Clock, tmp_path: Path) -
     return Services(
         content=content,
         matcher=matcher,
-        db=open_database(None),
+        storage=Storage.open(None),
         clock=clock,
         files_dir=tmp_path / "files",
     )

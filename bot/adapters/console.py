@@ -119,7 +119,7 @@ class ConsoleChat:
             services.reminders,
             services.clock(),
             show,
-            sessions_done_checker(services.db),
+            sessions_done_checker(services.sessions),
             only_user=self.user_id,
         )
 
@@ -152,10 +152,9 @@ def run_console(settings: Settings, stdin: TextIO = sys.stdin, out: TextIO = sys
         out.write("\n")
     finally:
         chat.close()
-        services.db.close()
+        services.close()
     return 0
 
 
 def _is_new(services: Services) -> bool:
-    row = services.db.execute("SELECT onboarded FROM users WHERE id = ?", [LOCAL_USER]).fetchone()
-    return row is None
+    return not services.users.exists(LOCAL_USER)

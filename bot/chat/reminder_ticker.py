@@ -10,13 +10,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from enum import Enum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from backchain.bot.chat.reminder_schedule import ReminderSchedule
 from backchain.bot.routine.schedule import CATCH_UP_WINDOW, local_date
-from backchain.storage.reminders import Reminder, ReminderRepository
-from sqlite_utils import Database
+from backchain.storage.reminders import Reminder
+from backchain.storage.sessions import SessionRepository
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class TickReport:
 
 
 async def tick(
-    repo: ReminderRepository,
+    repo: ReminderSchedule,
     now: datetime,
     send: Send,
     session_done_today: SessionDoneToday,
@@ -77,7 +77,7 @@ async def tick(
 
 
 async def _send_chunk(
-    repo: ReminderRepository,
+    repo: ReminderSchedule,
     now: datetime,
     send: Send,
     chunk: Sequence[Reminder],
@@ -115,35 +115,6 @@ async def _send_safely(send: Send, reminder: Reminder) -> SendStatus:
         return SendStatus.FAILED
 
 
-def sessions_done_checker(db: Database) -> SessionDoneToday:
+def sessions_done_checker(sessions: SessionRepository) -> SessionDoneToday:
     """`(user_id, local_date) -> bool`: did the user finish a session that day, in their zone?"""
-
-    def session_done_on(user_id: int, day: date) -> bool:
-        # finished_at is ISO text; any offset shifts its date by at most a day, so this text
-        # range keeps the (user_id, status) index useful and the exact check happens below.
-        rows = db.execute(
-            "SELECT users.timezone, sessions.finished_at FROM sessions"
-            " JOIN users ON users.id = sessions.user_id"
-            " WHERE sessions.user_id = ? AND sessions.status = 'finished'"
-            " AND sessions.finished_at >= ? AND sessions.finished_at < ?",
-            [user_id, (day - timedelta(days=1)).isoformat(), (day + timedelta(days=2)).isoformat()],
-        ).fetchall()
-        return any(_finished_on(finished_at, zone, day) for zone, finished_at in rows)
-
-    return session_done_on
-
-
-def _finished_on(finished_at: str, zone: str, day: date) -> bool:
-    try:
-        moment = datetime.fromisoformat(finished_at)
-    except ValueError:
-        logger.warning("unreadable sessions.finished_at %r", finished_at)
-        return False
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        logger.warning("unknown users.timezone %r, reading it as UTC", zone)
-        tz = ZoneInfo("UTC")
-    return moment.astimezone(tz).date() == day
+    return sessions.finished_on

@@ -8,15 +8,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from backchain.bot.chat.reminder_schedule import ReminderSchedule
 from backchain.bot.content import Content, load_content
 from backchain.bot.understanding.matcher import Matcher
-from backchain.storage import open_database
+from backchain.storage import Storage
 from backchain.storage.health import HealthRepository
 from backchain.storage.questions import QuestionLog
-from backchain.storage.reminders import ReminderRepository
 from backchain.storage.sessions import SessionRepository
 from backchain.storage.users import UserRepository
-from sqlite_utils import Database
 
 
 def utc_now() -> datetime:
@@ -27,21 +26,24 @@ def utc_now() -> datetime:
 class Services:
     content: Content
     matcher: Matcher
-    db: Database
+    storage: Storage
     clock: Callable[[], datetime] = utc_now
     files_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "backchain")
     users: UserRepository = field(init=False)
     questions: QuestionLog = field(init=False)
     sessions: SessionRepository = field(init=False)
-    reminders: ReminderRepository = field(init=False)
+    reminders: ReminderSchedule = field(init=False)
     health: HealthRepository = field(init=False)
 
     def __post_init__(self) -> None:
-        self.users = UserRepository(self.db)
-        self.questions = QuestionLog(self.db)
-        self.sessions = SessionRepository(self.db)
-        self.reminders = ReminderRepository(self.db)
-        self.health = HealthRepository(self.db)
+        self.users = self.storage.users
+        self.questions = self.storage.questions
+        self.sessions = self.storage.sessions
+        self.reminders = ReminderSchedule(self.storage.reminders)
+        self.health = self.storage.health
+
+    def close(self) -> None:
+        self.storage.close()
 
 
 def build_matcher(content: Content) -> Matcher:
@@ -57,7 +59,7 @@ def build_services(
     """Load content, build the matcher and open the database."""
     content = load_content(content_dir)
     services = Services(
-        content=content, matcher=build_matcher(content), db=open_database(db_path), clock=clock
+        content=content, matcher=build_matcher(content), storage=Storage.open(db_path), clock=clock
     )
     if files_dir is not None:
         services.files_dir = files_dir

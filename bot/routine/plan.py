@@ -24,7 +24,8 @@ from backchain.bot.routine.program import (
     Program,
     StepTemplate,
 )
-from backchain.storage.sessions import SessionRecord
+
+from backchain.records import SessionRecord
 
 ROUND_TO_SECONDS = 5  # "45 s per side" reads better on a phone than "47 s"
 TREND_TOLERANCE = 0.5  # pain points between the halves of a window before we call it a trend

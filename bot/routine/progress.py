@@ -8,11 +8,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
+from typing import Protocol
 
 from backchain.bot.routine.plan import pain_direction, program_status
 from backchain.bot.routine.program import Program
-from backchain.storage.sessions import SessionRecord, SessionRepository, StepEvent, StoredSession
-from sqlite_utils import Database
+
+from backchain.records import SessionRecord, StepEvent, StoredSession
 
 # Fallbacks only; the bot passes the texts from content/program.yaml.
 DEFAULT_CHART_LABELS = {
@@ -227,13 +228,16 @@ def _step_row(session: StoredSession, event: StepEvent, tz: tzinfo) -> dict[str,
     }
 
 
-def export_csv(
-    repo_or_db: SessionRepository | Database, user_id: int, path: Path, tz: tzinfo = UTC
-) -> Path:
+class SessionSource(Protocol):
+    """Where the export reads a user's sessions and steps (the sessions repository)."""
+
+    def sessions(self, user_id: int) -> Sequence[StoredSession]: ...
+
+    def events(self, user_id: int) -> Sequence[StepEvent]: ...
+
+
+def export_csv(repo: SessionSource, user_id: int, path: Path, tz: tzinfo = UTC) -> Path:
     """Write the user's sessions, each followed by its steps, as one CSV a doctor can open."""
-    repo = (
-        repo_or_db if isinstance(repo_or_db, SessionRepository) else SessionRepository(repo_or_db)
-    )
     events_by_session: dict[int, list[StepEvent]] = {}
     for event in repo.events(user_id):
         events_by_session.setdefault(event.session_id, []).append(event)

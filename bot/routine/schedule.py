@@ -129,3 +129,19 @@ def _require_aware(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"expected an aware datetime, got naive {moment.isoformat()}")
     return moment
+
+
+class NextDues:
+    """`next_due` for a batch of reminders at one `now`: most users share a zone and a time, so
+    most answers repeat and are computed once."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.known: dict[tuple[time, str, datetime], datetime] = {}
+
+    def after(self, local_time: time, zone: str, due: datetime) -> datetime:
+        """The send following one due at `due` (or following now, if that is later)."""
+        key = (local_time, zone, max(due, self.now))
+        if key not in self.known:
+            self.known[key] = next_due(*key)
+        return self.known[key]

@@ -105,7 +105,9 @@ def test_question_gets_topic_with_related_buttons(alice: Chat, services: Service
     assert reply.text.startswith(f"<b>{hip.title}</b>")
     related = [callbacks.parse(b.data) for b in reply.button_list()]
     assert [p.args[0] for p in related if p] == list(hip.related[:3])
-    row = services.db.execute("SELECT topic FROM questions WHERE user_id = ?", [ALICE]).fetchone()
+    row = services.storage.db.execute(
+        "SELECT topic FROM questions WHERE user_id = ?", [ALICE]
+    ).fetchone()
     assert row == ("hip-pain",)
 
 
@@ -135,7 +137,7 @@ def test_red_flag_is_first_and_alone_and_logged(alice: Chat, services: Services)
     reply = only(alice.say("my back hurts and I can't control my bladder"))
     assert reply.buttons == ()
     assert "emergency" in reply.text.lower() or "now" in reply.text.lower()
-    event = services.db.execute(
+    event = services.storage.db.execute(
         "SELECT level FROM red_flag_events WHERE user_id = ?", [ALICE]
     ).fetchone()
     assert event == ("emergency",)
@@ -182,10 +184,10 @@ def test_unknown_command_and_non_text(alice: Chat, services: Services) -> None:
 def test_forged_callback_data_expires_and_changes_nothing(
     alice: Chat, services: Services, data: str
 ) -> None:
-    before = services.db.execute("SELECT COUNT(*) FROM step_events").fetchone()
+    before = services.storage.db.execute("SELECT COUNT(*) FROM step_events").fetchone()
     reply = only(alice.press_data(data))
     assert reply.text == services.content.messages("button_expired")
-    assert services.db.execute("SELECT COUNT(*) FROM step_events").fetchone() == before
+    assert services.storage.db.execute("SELECT COUNT(*) FROM step_events").fetchone() == before
 
 
 def test_forget_after_confirmation_deletes_everything(alice: Chat, services: Services) -> None:
@@ -195,12 +197,14 @@ def test_forget_after_confirmation_deletes_everything(alice: Chat, services: Ser
     alice.press("07:00")
     alice.say("/forget")
     alice.press("No")
-    assert services.db.execute("SELECT COUNT(*) FROM questions").fetchone() == (1,)
+    assert services.storage.db.execute("SELECT COUNT(*) FROM questions").fetchone() == (1,)
     alice.say("/forget")
     alice.press("Yes")
     for table in ("users", "questions", "reminders", "conversation_state"):
         key = "id" if table == "users" else "user_id"
-        count = services.db.execute(f"SELECT COUNT(*) FROM {table} WHERE {key} = ?", [ALICE])
+        count = services.storage.db.execute(
+            f"SELECT COUNT(*) FROM {table} WHERE {key} = ?", [ALICE]
+        )
         assert count.fetchone() == (0,), table
 
 
@@ -241,11 +245,13 @@ def test_whole_session_logs_every_step_and_summarises(
     summary = alice.texts()
     assert f"Steps done: {steps} of {steps}" in summary
     assert "before: 6/10, after: 3/10" in summary
-    events = services.db.execute(
+    events = services.storage.db.execute(
         "SELECT COUNT(*), SUM(outcome = 'done') FROM step_events WHERE user_id = ?", [ALICE]
     ).fetchone()
     assert events == (steps, steps)
-    row = services.db.execute("SELECT status, pain_before, pain_after FROM sessions").fetchone()
+    row = services.storage.db.execute(
+        "SELECT status, pain_before, pain_after FROM sessions"
+    ).fetchone()
     assert row == ("finished", 6, 3)
 
 
@@ -257,7 +263,7 @@ def test_double_tap_on_done_logs_once(alice: Chat, services: Services) -> None:
     alice.press_data(done)
     second = alice.press_data(done)
     assert second.replies == []
-    count = services.db.execute("SELECT COUNT(*) FROM step_events").fetchone()
+    count = services.storage.db.execute("SELECT COUNT(*) FROM step_events").fetchone()
     assert count == (1,)
 
 
@@ -272,7 +278,7 @@ def test_timer_switches_sides_then_completes_the_step(alice: Chat, services: Ser
     fired = [alice.press_data(t.callback_data) for t in outcome.timers]
     texts = " ".join(r.text for o in fired for r in o.replies)
     assert "Time is up" in texts
-    assert services.db.execute("SELECT outcome FROM step_events").fetchall() == [("done",)]
+    assert services.storage.db.execute("SELECT outcome FROM step_events").fetchall() == [("done",)]
     # The same timer firing again after the step moved on says nothing and logs nothing.
     assert alice.press_data(outcome.timers[-1].callback_data).replies == []
 
@@ -285,11 +291,11 @@ def test_too_painful_lowers_next_dose(alice: Chat, services: Services, clock: Cl
     assert "gentler" in alice.texts()
     run_steps(alice)
     alice.press("3")
-    first_dose = services.db.execute("SELECT dose FROM sessions ORDER BY id").fetchone()[0]
+    first_dose = services.storage.db.execute("SELECT dose FROM sessions ORDER BY id").fetchone()[0]
     clock.advance(days=2)
     alice.say("/session")
     assert "shorter" in alice.texts()
-    doses = [r[0] for r in services.db.execute("SELECT dose FROM sessions ORDER BY id")]
+    doses = [r[0] for r in services.storage.db.execute("SELECT dose FROM sessions ORDER BY id")]
     assert doses[1] < first_dose
 
 
@@ -304,7 +310,9 @@ def test_unfinished_session_resumes_after_restart(alice: Chat, services: Service
     restarted.press("Resume")
     assert "Step 2 of" in restarted.texts()
     restarted.press("Done")
-    steps = [r[0] for r in services.db.execute("SELECT step_index FROM step_events ORDER BY id")]
+    steps = [
+        r[0] for r in services.storage.db.execute("SELECT step_index FROM step_events ORDER BY id")
+    ]
     assert steps == [0, 1]
 
 
@@ -313,7 +321,9 @@ def test_start_over_abandons_the_old_session(alice: Chat, services: Services) ->
     alice.say("/session")
     alice.say("/session")
     alice.press("Start over")
-    statuses = [r[0] for r in services.db.execute("SELECT status FROM sessions ORDER BY id")]
+    statuses = [
+        r[0] for r in services.storage.db.execute("SELECT status FROM sessions ORDER BY id")
+    ]
     assert statuses == ["abandoned", "pain-check"]
 
 

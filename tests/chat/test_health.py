@@ -174,8 +174,8 @@ def test_forget_and_export_cover_the_health_screen(alice: Chat, services: Servic
     assert "condition,side,added_at" in text and text.count("\n") == 2
     alice.say("/forget")
     alice.press("Yes")
-    rows = services.db.execute("SELECT COUNT(*) FROM health_conditions").fetchone()
-    screens = services.db.execute("SELECT COUNT(*) FROM health_screen").fetchone()
+    rows = services.storage.db.execute("SELECT COUNT(*) FROM health_conditions").fetchone()
+    screens = services.storage.db.execute("SELECT COUNT(*) FROM health_screen").fetchone()
     assert rows == (0,) and screens == (0,)
 
 

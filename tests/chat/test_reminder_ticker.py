@@ -8,9 +8,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from backchain.bot.chat.reminder_schedule import ReminderSchedule
 from backchain.bot.chat.reminder_ticker import SendStatus, TickReport, sessions_done_checker, tick
 from backchain.storage import open_database
 from backchain.storage.reminders import Reminder, ReminderRepository
+from backchain.storage.sessions import SessionRepository
 from sqlite_utils import Database
 
 BERLIN = "Europe/Berlin"
@@ -47,8 +49,8 @@ def add_users(db: Database, *user_ids: int, zone: str = BERLIN) -> None:
     )
 
 
-def schedule(db: Database, *user_ids: int, at: time = time(7, 0)) -> ReminderRepository:
-    repo = ReminderRepository(db)
+def schedule(db: Database, *user_ids: int, at: time = time(7, 0)) -> ReminderSchedule:
+    repo = ReminderSchedule(ReminderRepository(db))
     for user_id in user_ids:
         repo.set_daily(user_id, 1000 + user_id, at, BERLIN, now=berlin(2024, 5, 1, 0, 0))
     return repo
@@ -85,7 +87,12 @@ async def test_a_restarted_ticker_sends_nothing_twice(tmp_path: Path):
     first_db.close()
 
     restarted = open_database(path)
-    report = await tick(ReminderRepository(restarted), berlin(2024, 5, 1, 7, 1), outbox, never_done)
+    report = await tick(
+        ReminderSchedule(ReminderRepository(restarted)),
+        berlin(2024, 5, 1, 7, 1),
+        outbox,
+        never_done,
+    )
     assert report == TickReport()
     assert sorted(outbox.sent) == [1, 2]
 
@@ -101,7 +108,9 @@ async def test_a_crash_mid_tick_loses_at_most_the_claimed_chunk_and_repeats_noth
     with pytest.raises(Crash):
         await tick(repo, berlin(2024, 5, 1, 7, 0), crash_on_second, never_done, send_chunk=1)
     outbox = Outbox()
-    report = await tick(ReminderRepository(db), berlin(2024, 5, 1, 7, 1), outbox, never_done)
+    report = await tick(
+        ReminderSchedule(ReminderRepository(db)), berlin(2024, 5, 1, 7, 1), outbox, never_done
+    )
     # 1 went out before the crash; 2 was claimed when it died (dropped, by design); 3 goes now.
     assert outbox.sent == [3]
     assert report == TickReport(due=1, sent=1)
@@ -113,7 +122,7 @@ async def test_two_overlapping_ticks_send_each_reminder_once(db: Database):
     now = berlin(2024, 5, 1, 7, 0)
     reports = await asyncio.gather(
         tick(repo, now, outbox, never_done, send_chunk=1),
-        tick(ReminderRepository(db), now, outbox, never_done, send_chunk=1),
+        tick(ReminderSchedule(ReminderRepository(db)), now, outbox, never_done, send_chunk=1),
     )
     assert sorted(outbox.sent) == [1, 2, 3]
     assert sum(report.sent for report in reports) == 3
@@ -193,11 +202,15 @@ async def test_session_done_today_advances_without_sending(db: Database):
     repo = schedule(db, 1, 2, at=time(20, 0))
     finish_session(db, 1, "2024-05-01T05:30:00+00:00")
     outbox = Outbox()
-    report = await tick(repo, berlin(2024, 5, 1, 20, 0), outbox, sessions_done_checker(db))
+    report = await tick(
+        repo, berlin(2024, 5, 1, 20, 0), outbox, sessions_done_checker(SessionRepository(db))
+    )
     assert report == TickReport(due=2, sent=1, skipped=1)
     assert outbox.sent == [2]
     assert repo.get(1).next_due == berlin(2024, 5, 2, 20, 0)
-    report = await tick(repo, berlin(2024, 5, 2, 20, 0), outbox, sessions_done_checker(db))
+    report = await tick(
+        repo, berlin(2024, 5, 2, 20, 0), outbox, sessions_done_checker(SessionRepository(db))
+    )
     assert report == TickReport(due=2, sent=2)
 
 
@@ -233,8 +246,8 @@ def test_sessions_done_checker_uses_the_users_zone(
     db: Database, finished_at: str, status: str, day: date, done: bool
 ):
     finish_session(db, 1, finished_at, status)
-    assert sessions_done_checker(db)(1, day) is done
-    assert sessions_done_checker(db)(2, day) is False
+    assert sessions_done_checker(SessionRepository(db))(1, day) is done
+    assert sessions_done_checker(SessionRepository(db))(2, day) is False
 
 
 async def test_snooze_sends_again_an_hour_later_then_tomorrow(db: Database):

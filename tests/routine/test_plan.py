@@ -14,8 +14,8 @@ from backchain.bot.routine.plan import (
     substitution_note,
 )
 from backchain.bot.routine.program import FOCUS_AREAS, Program
-from backchain.storage.sessions import SessionRecord
 
+from backchain.records import SessionRecord
 from tests.support.content_fixtures import KIT_CONTENTS, closed_session, shipped_program
 
 ALL_KITS = set(KIT_CONTENTS)

@@ -15,8 +15,9 @@ from backchain.bot.routine.progress import (
     render_pain_chart,
 )
 from backchain.storage import open_database
-from backchain.storage.sessions import SessionRecord, SessionRepository
+from backchain.storage.sessions import SessionRepository
 
+from backchain.records import SessionRecord
 from tests.support.content_fixtures import MONDAY, closed_session, shipped_program
 
 
@@ -128,7 +129,7 @@ def test_csv_export_holds_the_users_sessions_and_steps(tmp_path: Path) -> None:
     other = repo.start(2, "release", "{}", 1.0, MONDAY)
     repo.record_step(other, 2, 0, "secret-step", "done", 90, MONDAY)
 
-    path = export_csv(db, 1, tmp_path / "export.csv")
+    path = export_csv(repo, 1, tmp_path / "export.csv")
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         assert tuple(reader.fieldnames or ()) == CSV_COLUMNS

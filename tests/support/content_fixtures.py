@@ -8,7 +8,8 @@ from pathlib import Path
 
 from backchain.bot.routine.program import Program, load_program
 from backchain.bot.understanding.topics import Topic
-from backchain.storage.sessions import SessionRecord
+
+from backchain.records import SessionRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTENT = ROOT / "content"

@@ -179,7 +179,7 @@ async def post_init(application: Application) -> None:
 
 async def post_shutdown(application: Application) -> None:
     services: Services = application.bot_data[SERVICES]
-    services.db.close()
+    services.close()
     logger.info("database closed")
 
 

@@ -49,7 +49,7 @@ async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         return SendStatus.SENT
 
     report = await tick(
-        services.reminders, services.clock(), send, sessions_done_checker(services.db)
+        services.reminders, services.clock(), send, sessions_done_checker(services.sessions)
     )
     if report.due:
         logger.info("reminders: %s", report)

@@ -1,0 +1,33 @@
+"""Everything the bot keeps, behind one object: the database and its repositories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backchain.storage.database import open_database
+from backchain.storage.health import HealthRepository
+from backchain.storage.questions import QuestionLog
+from backchain.storage.reminders import ReminderRepository
+from backchain.storage.sessions import SessionRepository
+from backchain.storage.users import UserRepository
+from sqlite_utils import Database
+
+
+class Storage:
+    """The repositories over one database; the bot never holds the database itself."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.users = UserRepository(db)
+        self.questions = QuestionLog(db)
+        self.sessions = SessionRepository(db)
+        self.reminders = ReminderRepository(db)
+        self.health = HealthRepository(db)
+
+    @classmethod
+    def open(cls, path: str | Path | None = None) -> Storage:
+        """Open (creating and migrating if needed) the database at `path`; None for in-memory."""
+        return cls(open_database(path))
+
+    def close(self) -> None:
+        self.db.close()
