@@ -8,6 +8,7 @@ from pathlib import Path
 
 from backchain.bot.chat.messages import Messages, load_messages
 from backchain.bot.errors import ContentError
+from backchain.bot.routine.care import SessionCare, load_care
 from backchain.bot.routine.precautions import Precautions, load_precautions
 from backchain.bot.routine.program import Program, load_program
 from backchain.bot.understanding.redflags import RedFlagScreen, load_red_flags
@@ -24,6 +25,7 @@ class Content:
     program: Program
     smalltalk: SmallTalk
     precautions: Precautions
+    care: SessionCare
 
     def topics_in_group(self, group: str) -> list[Topic]:
         return [topic for topic in self.topics.values() if topic.group == group]
@@ -50,4 +52,5 @@ def load_content(directory: Path | None = None) -> Content:
         program=program,
         smalltalk=load_smalltalk(root / "smalltalk.yaml", set(messages.keys())),
         precautions=load_precautions(root / "health.yaml", program.steps),
+        care=load_care(root / "program.yaml", {p.id for p in program.phases}, set(program.steps)),
     )

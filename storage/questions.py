@@ -14,6 +14,13 @@ def _grouping_key(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class RedFlagEvent:
+    level: str
+    rule: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class UnansweredCount:
     text: str
     count: int
@@ -71,3 +78,11 @@ class QuestionLog:
                 [user_id],
             )
         )
+
+    def red_flags_for_user(self, user_id: int) -> list[RedFlagEvent]:
+        """The red-flag warnings shown to the user, oldest first."""
+        rows = self.db.execute(
+            "SELECT level, rule, at FROM red_flag_events WHERE user_id = ? ORDER BY at, id",
+            [user_id],
+        ).fetchall()
+        return [RedFlagEvent(level, rule, datetime.fromisoformat(at)) for level, rule, at in rows]

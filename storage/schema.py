@@ -127,3 +127,42 @@ def m003_health_screen(db: Database) -> None:
         pk="user_id",
         foreign_keys=[("user_id", "users", "id")],
     )
+
+
+@migrations()
+def m004_true_step_times(db: Database) -> None:
+    """Planned and real seconds kept apart; the moment the current step was shown.
+
+    Rows logged before this migration only knew the planned time: it moves to `planned_seconds`
+    and their real time stays unknown (NULL) rather than pretending.
+    """
+    db.table("step_events").add_column("planned_seconds", int)
+    db.table("step_events").add_column("active_seconds", int)
+    db.execute("update step_events set planned_seconds = seconds")
+    db.table("sessions").add_column("step_shown_at", str)
+
+
+@migrations()
+def m005_outcome_scores(db: Database) -> None:
+    """What the person can do: PSFS activities they named, and PSFS and PEG scores over time."""
+    db.table("psfs_activities").create(
+        {"id": int, "user_id": int, "position": int, "activity": str, "added_at": str},
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+        not_null={"user_id", "position", "activity", "added_at"},
+    )
+    db.table("psfs_activities").create_index(["user_id", "position"], unique=True)
+    db.table("outcome_scores").create(
+        {
+            "id": int,
+            "user_id": int,
+            "scale": str,  # psfs | peg
+            "item": str,  # psfs: the activity's position "1".."3"; peg: pain | enjoyment | activity
+            "score": int,  # 0-10
+            "at": str,
+        },
+        pk="id",
+        foreign_keys=[("user_id", "users", "id")],
+        not_null={"user_id", "scale", "item", "score", "at"},
+    )
+    db.table("outcome_scores").create_index(["user_id", "at"])

@@ -16,6 +16,7 @@ from backchain.records import (
     OUTCOMES,
     STATUSES,
     SessionRecord,
+    StepAnswer,
     StepEvent,
     StoredSession,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "SessionNotFound",
     "SessionRecord",
     "SessionRepository",
+    "StepAnswer",
     "StepEvent",
     "StoredSession",
 ]
@@ -90,6 +92,7 @@ def _check_pain(pain: int) -> None:
 _TIME_COLUMNS: dict[str, Callable[[Any], datetime | None]] = {
     "started_at": datetime.fromisoformat,
     "finished_at": from_db_time,
+    "step_shown_at": from_db_time,
     "at": datetime.fromisoformat,
 }
 
@@ -110,7 +113,8 @@ select s.id, s.phase, s.status, s.dose, s.started_at, s.finished_at, s.pain_befo
        count(case when e.outcome = 'done' then 1 end) as done,
        count(case when e.outcome = 'skipped' then 1 end) as skipped,
        count(case when e.outcome = 'too-painful' then 1 end) as too_painful,
-       coalesce(sum(e.seconds), 0) as seconds
+       coalesce(sum(e.active_seconds), 0) as seconds,
+       coalesce(sum(e.planned_seconds), 0) as planned_seconds
 from sessions s left join step_events e on e.session_id = s.id
 where s.user_id = ? and s.status in ('finished', 'abandoned')
 group by s.id
@@ -167,72 +171,95 @@ class SessionRepository:
         )
         return [_from_row(StoredSession, row) for row in rows]
 
-    def _update(self, session_id: int, user_id: int, assignments: str, values: list[Any]) -> None:
-        # `assignments` is always a literal from this module, never user input.
+    def _get_open(self, session_id: int, user_id: int, status: str) -> StoredSession | None:
+        """The session if it is in `status`; SessionNotFound for a stranger's id."""
+        session = self.get(session_id, user_id)
+        return session if session.status == status else None
+
+    def answer_pain_before(
+        self, session_id: int, user_id: int, pain: int, now: datetime
+    ) -> StoredSession | None:
+        """Pain check -> first step, in one transaction. None if the session was not waiting."""
+        _check_pain(pain)
+        with self.db.atomic():
+            if self._get_open(session_id, user_id, "pain-check") is None:
+                return None
+            self.db.execute(
+                "update sessions set pain_before = ?, status = 'active', step_shown_at = ? "
+                "where id = ? and user_id = ? and status = 'pain-check'",
+                [pain, to_db_time(now), session_id, user_id],
+            )
+        return self.get(session_id, user_id)
+
+    def complete_step(self, step: StepAnswer, now: datetime) -> StoredSession | None:
+        """Log the current step, move to the next (or to the closing pain check): one transaction.
+
+        The real time is from the moment the step was shown to `now`, capped at
+        `step.cap_seconds`. None when that step is not the current one (a double tap, a stale
+        button, a closed session): nothing is written then.
+        """
+        if step.outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {step.outcome!r}")
+        if step.planned_seconds < 0 or step.index < 0 or step.step_count <= step.index:
+            raise ValueError("step index out of range or negative planned seconds")
+        with self.db.atomic():
+            session = self._get_open(step.session_id, step.user_id, "active")
+            if session is None or session.current_step != step.index:
+                return None
+            shown = session.step_shown_at or session.started_at
+            active = max(0, min(step.cap_seconds, round((now - shown).total_seconds())))
+            self.db.execute(
+                "insert into step_events (session_id, user_id, step_index, step_id, outcome, "
+                "seconds, planned_seconds, active_seconds, at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    step.session_id,
+                    step.user_id,
+                    step.index,
+                    step.step_id,
+                    step.outcome,
+                    step.planned_seconds,
+                    step.planned_seconds,
+                    active,
+                    to_db_time(now),
+                ],
+            )
+            following = step.index + 1
+            status = "active" if following < step.step_count else "post-check"
+            self.db.execute(
+                "update sessions set current_step = ?, status = ?, step_shown_at = ? "
+                "where id = ? and user_id = ? and status = 'active' and current_step = ?",
+                [following, status, to_db_time(now), step.session_id, step.user_id, step.index],
+            )
+        return self.get(step.session_id, step.user_id)
+
+    def steps_through(self, session_id: int, user_id: int, now: datetime) -> StoredSession | None:
+        """An active session whose current step is past its last: move it to the pain check.
+
+        Repairs a state no transition leaves behind but an older version could have.
+        """
+        with self.db.atomic():
+            if self._get_open(session_id, user_id, "active") is None:
+                return None
+            self.db.execute(
+                "update sessions set status = 'post-check', step_shown_at = ? "
+                "where id = ? and user_id = ? and status = 'active'",
+                [to_db_time(now), session_id, user_id],
+            )
+        return self.get(session_id, user_id)
+
+    def finish(self, session_id: int, user_id: int, pain_after: int, now: datetime) -> bool:
+        """Closing pain check -> finished, in one transaction; False if it was not waiting."""
+        _check_pain(pain_after)
         with self.db.atomic():
             cursor = self.db.execute(
-                f"update sessions set {assignments} where id = ? and user_id = ?",
-                [*values, session_id, user_id],
+                "update sessions set pain_after = ?, status = 'finished', finished_at = ? "
+                "where id = ? and user_id = ? and status = 'post-check'",
+                [pain_after, to_db_time(now), session_id, user_id],
             )
             if cursor.rowcount == 0:
-                raise SessionNotFound(session_id, user_id)
-
-    def set_pain_before(self, session_id: int, user_id: int, pain: int) -> None:
-        """Record the pain check and move a waiting session on to its steps."""
-        _check_pain(pain)
-        self._update(
-            session_id,
-            user_id,
-            "pain_before = ?, status = case when status = 'pain-check' then 'active' "
-            "else status end",
-            [pain],
-        )
-
-    def set_pain_after(self, session_id: int, user_id: int, pain: int) -> None:
-        _check_pain(pain)
-        self._update(session_id, user_id, "pain_after = ?", [pain])
-
-    def await_pain_after(self, session_id: int, user_id: int) -> None:
-        """All steps are through: the session now waits for the closing pain check."""
-        self._update(
-            session_id,
-            user_id,
-            "status = case when status in ('finished', 'abandoned') then status "
-            "else 'post-check' end",
-            [],
-        )
-
-    def set_current_step(self, session_id: int, user_id: int, step_index: int) -> None:
-        if step_index < 0:
-            raise ValueError("step index must not be negative")
-        self._update(session_id, user_id, "current_step = ?", [step_index])
-
-    def record_step(
-        self,
-        session_id: int,
-        user_id: int,
-        step_index: int,
-        step_id: str,
-        outcome: str,
-        seconds: int,
-        now: datetime,
-    ) -> bool:
-        """Log one step's outcome; False when that step was already logged or the session closed."""
-        if outcome not in OUTCOMES:
-            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
-        if seconds < 0 or step_index < 0:
-            raise ValueError("seconds and step index must not be negative")
-        with self.db.atomic():
-            if self.get(session_id, user_id).closed:
+                self.get(session_id, user_id)  # raises SessionNotFound for a stranger's id
                 return False
-            # The unique index on (session_id, step_index) turns a double tap into a no-op.
-            cursor = self.db.execute(
-                "insert or ignore into step_events "
-                "(session_id, user_id, step_index, step_id, outcome, seconds, at) "
-                "values (?, ?, ?, ?, ?, ?, ?)",
-                [session_id, user_id, step_index, step_id, outcome, seconds, to_db_time(now)],
-            )
-            return cursor.rowcount == 1
+            return True
 
     def _close(self, session_id: int, user_id: int, status: str, now: datetime) -> bool:
         with self.db.atomic():
@@ -245,10 +272,6 @@ class SessionRepository:
                 self.get(session_id, user_id)  # raises SessionNotFound for a stranger's id
                 return False
             return True
-
-    def finish(self, session_id: int, user_id: int, now: datetime) -> bool:
-        """Close the session as done; False if it was already closed."""
-        return self._close(session_id, user_id, "finished", now)
 
     def abandon(self, session_id: int, user_id: int, now: datetime) -> bool:
         """Close the session unfinished; False if it was already closed."""
@@ -274,7 +297,8 @@ class SessionRepository:
     def events(self, user_id: int) -> list[StepEvent]:
         """Every step the user logged, in session and step order."""
         rows = self.db.query(
-            "select session_id, step_index, step_id, outcome, seconds, at from step_events "
+            "select session_id, step_index, step_id, outcome, planned_seconds, active_seconds, at "
+            "from step_events "
             "where user_id = ? order by session_id, step_index",
             [user_id],
         )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from backchain.storage.database import open_database
 from backchain.storage.health import HealthRepository
+from backchain.storage.outcomes import OutcomeRepository
 from backchain.storage.questions import QuestionLog
 from backchain.storage.reminders import ReminderRepository
 from backchain.storage.sessions import SessionRepository
@@ -23,6 +24,7 @@ class Storage:
         self.sessions = SessionRepository(db)
         self.reminders = ReminderRepository(db)
         self.health = HealthRepository(db)
+        self.outcomes = OutcomeRepository(db)
 
     @classmethod
     def open(cls, path: str | Path | None = None) -> Storage:

@@ -13,6 +13,8 @@ from sqlite_utils import Database
 USER_TABLES = (
     "health_conditions",
     "health_screen",
+    "outcome_scores",
+    "psfs_activities",
     "step_events",
     "sessions",
     "reminders",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from backchain.bot.chat import answers, callbacks, onboarding
+from backchain.bot.chat import export as export_flow
 from backchain.bot.chat import health as health_flow
 from backchain.bot.chat import progress as progress_flow
 from backchain.bot.chat import reminders as reminder_flow
@@ -67,7 +68,7 @@ class Conversation:
             "forget": lambda u, i: Outcome().say(self._forget_question()),
             "session": lambda u, i: session_flow.begin(self.services, u, incoming.chat_id),
             "progress": lambda u, i: progress_flow.progress(self.services, u),
-            "export": lambda u, i: progress_flow.export(self.services, u),
+            "export": lambda u, i: export_flow.export(self.services, u),
             "remind": lambda u, i: reminder_flow.ask_time(self.services, u),
             "timezone": lambda u, i: reminder_flow.ask_timezone(self.services, u),
             "reminders": lambda u, i: reminder_flow.show(self.services, u),
@@ -152,5 +153,6 @@ class Conversation:
     def _forget(self, user: User, press: Press) -> Outcome:
         if press.action == "yes":
             self.services.users.delete_everything(user.id)
+            export_flow.remove_user_files(self.services, user.id)
             return Outcome(cancel_timers=[f"user:{user.id}:"]).say(Reply(self.msg("forgotten")))
         return Outcome().say(Reply(self.msg("forget_cancelled")))

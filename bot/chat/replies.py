@@ -20,6 +20,8 @@ class Reply:
 
     `image` is a PNG file to send as a photo, `document` a file to send as a document.
     `edit` asks the adapter to edit the message the button was pressed on instead of sending anew.
+    `temporary` says the image and document were made for this reply only: an adapter that
+    delivers them elsewhere (Telegram) removes them once sent.
     """
 
     text: str
@@ -27,6 +29,7 @@ class Reply:
     image: Path | None = None
     document: Path | None = None
     edit: bool = False
+    temporary: bool = False
 
     def button_list(self) -> list[Button]:
         """All buttons, row by row."""

@@ -13,6 +13,7 @@ from backchain.bot.content import Content, load_content
 from backchain.bot.understanding.matcher import Matcher
 from backchain.storage import Storage
 from backchain.storage.health import HealthRepository
+from backchain.storage.outcomes import OutcomeRepository
 from backchain.storage.questions import QuestionLog
 from backchain.storage.sessions import SessionRepository
 from backchain.storage.users import UserRepository
@@ -34,6 +35,7 @@ class Services:
     sessions: SessionRepository = field(init=False)
     reminders: ReminderSchedule = field(init=False)
     health: HealthRepository = field(init=False)
+    outcomes: OutcomeRepository = field(init=False)
 
     def __post_init__(self) -> None:
         self.users = self.storage.users
@@ -41,6 +43,7 @@ class Services:
         self.sessions = self.storage.sessions
         self.reminders = ReminderSchedule(self.storage.reminders)
         self.health = self.storage.health
+        self.outcomes = self.storage.outcomes
 
     def close(self) -> None:
         self.storage.close()

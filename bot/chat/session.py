@@ -22,11 +22,14 @@ from backchain.bot.routine.plan import (
     program_status,
     substitution_note,
 )
-from backchain.storage.sessions import SessionNotFound, StoredSession
+from backchain.storage.sessions import SessionNotFound, StepAnswer, StoredSession
 from backchain.storage.users import User
 
 PAIN_SCALE = range(0, 11)
 STEP_OUTCOMES = {"done": "done", "skip": "skipped", "hurt": "too-painful"}
+# Real time on a step counts up to its plan plus this much: a phone left on the table for an
+# hour is not an hour of massage.
+STEP_TIME_CAP_EXTRA = 300
 
 
 def user_zone(user: User) -> ZoneInfo:
@@ -82,14 +85,21 @@ def step_reply(services: Services, session_id: int, plan: SessionPlan, step: Pla
     return Reply("\n\n".join(lines), rows)
 
 
-def _current_reply(services: Services, session: StoredSession) -> Reply:
-    """What the session is waiting for now: a pain check or its current step."""
+def _current_reply(services: Services, user: User, session: StoredSession) -> Reply:
+    """What the session is waiting for now: a pain check or its current step.
+
+    Any state the database can hold has an answer: an active session whose step counter is
+    past its plan (left by an older version) is moved on to its closing pain check.
+    """
     if session.status == "pain-check":
         return pain_question(services, session.id, "before")
+    plan = SessionPlan.from_json(session.plan)
+    if session.status == "active" and session.current_step >= len(plan.steps):
+        services.sessions.steps_through(session.id, user.id, services.clock())
+        return pain_question(services, session.id, "after")
     if session.status == "post-check":
         return pain_question(services, session.id, "after")
-    plan = SessionPlan.from_json(session.plan)
-    return step_reply(services, session.id, plan, plan.steps[session.current_step])
+    return step_reply(services, session.id, plan, plan.steps[max(0, session.current_step)])
 
 
 def begin(services: Services, user: User, chat_id: int) -> Outcome:
@@ -128,6 +138,14 @@ def plan_size(services: Services, plan: SessionPlan) -> dict[str, str]:
         "steps": msg.count("steps", len(plan.steps)),
         "minutes": msg.count("minutes", max(1, round(plan.total_seconds / 60))),
     }
+
+
+def duration_text(services: Services, seconds: int) -> str:
+    """ "45 seconds" under a minute, else whole minutes: "1 minute", "6 minutes"."""
+    msg = services.content.messages
+    if seconds < 60:
+        return msg.count("seconds", seconds)
+    return msg.count("minutes", round(seconds / 60))
 
 
 def _start_new(services: Services, user: User) -> Outcome:
@@ -172,7 +190,7 @@ def handle_press(services: Services, user: User, chat_id: int, press: Press) -> 
     if press.namespace == "tm":
         return _timer_event(services, user, session, press)
     handlers = {
-        "resume": lambda: Outcome().say(_current_reply(services, session)),
+        "resume": lambda: Outcome().say(_current_reply(services, user, session)),
         "over": lambda: _start_over(services, user, session),
         "pain": lambda: _pain(services, user, session, press),
         "timer": lambda: _start_timer(services, user, session, press.int_arg(1)),
@@ -195,12 +213,10 @@ def _pain(services: Services, user: User, session: StoredSession, press: Press) 
     when, score = press.str_arg(1), press.int_arg(2)
     if score not in PAIN_SCALE:
         return None
-    if when == "before" and session.status == "pain-check":
-        services.sessions.set_pain_before(session.id, user.id, score)
-        return Outcome().say(_current_reply(services, services.sessions.get(session.id, user.id)))
-    if when == "after" and session.status == "post-check":
-        services.sessions.set_pain_after(session.id, user.id, score)
-        services.sessions.finish(session.id, user.id, services.clock())
+    if when == "before":
+        moved = services.sessions.answer_pain_before(session.id, user.id, score, services.clock())
+        return None if moved is None else Outcome().say(_current_reply(services, user, moved))
+    if when == "after" and services.sessions.finish(session.id, user.id, score, services.clock()):
         return Outcome().say(_summary(services, user, session.id))
     return None
 
@@ -261,22 +277,23 @@ def _step_outcome(
         # A double tap on a step already logged changes nothing and says nothing.
         return Outcome() if session.current_step > index else None
     step = plan.steps[index]
-    seconds = step.total_seconds if action == "done" else 0
-    logged = services.sessions.record_step(
-        session.id, user.id, index, step.step_id, STEP_OUTCOMES[action], seconds, services.clock()
+    answer = StepAnswer(
+        session_id=session.id,
+        user_id=user.id,
+        index=index,
+        step_id=step.step_id,
+        outcome=STEP_OUTCOMES[action],
+        planned_seconds=step.total_seconds,
+        step_count=len(plan.steps),
+        cap_seconds=step.total_seconds + STEP_TIME_CAP_EXTRA,
     )
-    if not logged:
+    moved = services.sessions.complete_step(answer, services.clock())
+    if moved is None:
         return Outcome()
     outcome = Outcome(cancel_timers=[timer_prefix(user.id, session.id)])
     if action == "hurt":
         outcome.say(Reply(services.content.messages("too_painful_noted")))
-    following = index + 1
-    if following < len(plan.steps):
-        services.sessions.set_current_step(session.id, user.id, following)
-        return outcome.say(step_reply(services, session.id, plan, plan.steps[following]))
-    services.sessions.set_current_step(session.id, user.id, following)
-    services.sessions.await_pain_after(session.id, user.id)
-    return outcome.say(pain_question(services, session.id, "after"))
+    return outcome.say(_current_reply(services, user, moved))
 
 
 def _pause(services: Services, user: User, session: StoredSession) -> Outcome:
@@ -290,12 +307,16 @@ def _summary(services: Services, user: User, session_id: int) -> Reply:
     history = services.sessions.history(user.id)
     record = next(r for r in history if r.id == session_id)
     status = program_status(services.content.program, history, zone)
+    finished_at = record.finished_at or services.clock()
     lines = [
         msg(
             "summary",
             done=record.done,
             total=record.done + record.skipped + record.too_painful,
-            minutes=round(record.seconds / 60, 1),
+            real=duration_text(services, record.seconds),
+            planned=duration_text(services, record.planned_seconds),
+            start=record.started_at.astimezone(zone).strftime("%H:%M"),
+            end=finished_at.astimezone(zone).strftime("%H:%M"),
             before=record.pain_before,
             after=record.pain_after,
         ),

@@ -24,6 +24,7 @@ class StoredSession:
     pain_after: int | None
     started_at: datetime
     finished_at: datetime | None
+    step_shown_at: datetime | None = None  # when the current step (or question) was shown
 
     @property
     def closed(self) -> bool:
@@ -45,7 +46,8 @@ class SessionRecord:
     done: int = 0
     skipped: int = 0
     too_painful: int = 0
-    seconds: int = 0
+    seconds: int = 0  # real: from showing each step to its answer, capped; timers included
+    planned_seconds: int = 0  # what the plan asked for the steps answered
 
     @property
     def finished(self) -> bool:
@@ -59,10 +61,25 @@ class SessionRecord:
 
 
 @dataclass(frozen=True)
+class StepAnswer:
+    """The answer to the current step of a session: what `complete_step` writes."""
+
+    session_id: int
+    user_id: int
+    index: int
+    step_id: str
+    outcome: str  # done | skipped | too-painful
+    planned_seconds: int
+    step_count: int  # steps in the session's plan
+    cap_seconds: int  # real time above this is not counted (a phone left on the table)
+
+
+@dataclass(frozen=True)
 class StepEvent:
     session_id: int
     step_index: int
     step_id: str
     outcome: str
-    seconds: int
+    planned_seconds: int
+    active_seconds: int | None  # None for steps logged before real times were kept
     at: datetime

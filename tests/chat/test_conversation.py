@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -350,17 +351,37 @@ def test_progress_chart_and_export(alice: Chat, bob: Chat, clock: Clock) -> None
     finish_session(alice, "6", "4")
     reply = only(alice.say("/progress"))
     assert reply.image is not None and reply.image.read_bytes()[:4] == b"\x89PNG"
-    assert "2 of 3" in reply.text  # two sessions against the release phase's weekly target
+    # Two sessions against the release phase's weekly target; no trend from two days.
+    assert "2 sessions this week (plan: 3)" in reply.text
+    assert "too early to see a trend" in reply.text
     bob.onboard("Hip & Lower Back Kit")
     finish_session(bob, "2", "1")
     alice.say("what is the psoas")
-    sessions, questions, _health = alice.say("/export").replies
-    csv_text = Path(sessions.document).read_text()
-    assert csv_text.count("\n") > 2
-    assert "what is the psoas" in Path(questions.document).read_text()
-    bob_sessions, bob_questions, _bob_health = bob.say("/export").replies
-    assert Path(bob_sessions.document).read_text() != csv_text
-    assert "psoas" not in Path(bob_questions.document).read_text()
+    archive, page = alice.say("/export").replies
+    assert archive.temporary and page.temporary and page.image is not None
+    files = read_zip(archive.document)
+    assert sorted(files) == [
+        "health-screen.csv",
+        "outcome-scores.csv",
+        "questions-and-warnings.csv",
+        "sessions.csv",
+        "steps.csv",
+    ]
+    assert files["sessions.csv"].count("\n") == 3  # header and two sessions
+    assert "what is the psoas" in files["questions-and-warnings.csv"]
+    assert (
+        "dose" not in files["sessions.csv"] and "score," not in files["questions-and-warnings.csv"]
+    )
+    assert "real_seconds" in files["steps.csv"].splitlines()[0]
+    bob_files = read_zip(bob.say("/export").replies[0].document)
+    assert bob_files["sessions.csv"].count("\n") == 2
+    assert "psoas" not in bob_files["questions-and-warnings.csv"]
+
+
+def read_zip(path: Path | None) -> dict[str, str]:
+    assert path is not None
+    with zipfile.ZipFile(path) as bundle:
+        return {name: bundle.read(name).decode("utf-8") for name in bundle.namelist()}
 
 
 def test_reminder_time_typed_and_timezone(alice: Chat, services: Services) -> None:

@@ -3,7 +3,7 @@ doctor-first gate, and what a session then plans."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import zipfile
 
 import pytest
 from backchain.bot.chat.services import Services
@@ -168,10 +168,11 @@ def test_doctor_first_conditions_gate_the_routine(alice: Chat, services: Service
 
 def test_forget_and_export_cover_the_health_screen(alice: Chat, services: Services) -> None:
     onboard_with(alice, label(services, "pregnancy"))
-    health_csv = alice.say("/export").replies[-1]
-    assert health_csv.document is not None
-    text = Path(health_csv.document).read_text(encoding="utf-8")
-    assert "condition,side,added_at" in text and text.count("\n") == 2
+    archive = alice.say("/export").replies[0].document
+    assert archive is not None
+    with zipfile.ZipFile(archive) as bundle:
+        text = bundle.read("health-screen.csv").decode("utf-8")
+    assert "condition,side,added" in text and text.count("\n") == 2
     alice.say("/forget")
     alice.press("Yes")
     rows = services.storage.db.execute("SELECT COUNT(*) FROM health_conditions").fetchone()

@@ -9,10 +9,11 @@ import pytest
 from backchain.bot.chat.conversation import COMMANDS
 from backchain.bot.chat.messages import load_messages
 from backchain.bot.chat.onboarding import FOCUS_AREAS
-from backchain.bot.chat.progress import TREND_KEYS
+from backchain.bot.chat.progress import SUMMARY_LABELS, TREND_KEYS
 from backchain.bot.content import Content
 from backchain.bot.errors import ContentError
 from backchain.bot.understanding.topics import GROUPS
+from backchain.storage.outcomes import PEG_ITEMS, SCALES
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
 LITERAL_KEY = re.compile(r"""(?:msg|messages|_note)\(\s*["']([a-z0-9_\-]+)["']""")
@@ -35,7 +36,14 @@ def dynamic_keys() -> set[str]:
         | set(TREND_KEYS.values())
         | {"step_time_sides", "step_time_both", "step_time_left", "step_time_right"}
         | {f"side_{side}" for side in ("left", "right", "both")}
-        | {f"{word}_{form}" for word in ("steps", "minutes") for form in ("one", "many")}
+        | {f"peg_item_{item}" for item in PEG_ITEMS}
+        | {f"page_{key}" for key in SUMMARY_LABELS}
+        | {f"{kind}_{scale}" for kind in ("chart", "progress") for scale in SCALES}
+        | {
+            f"{word}_{form}"
+            for word in ("steps", "minutes", "seconds", "sessions", "weeks")
+            for form in ("one", "many")
+        }
     )
 
 

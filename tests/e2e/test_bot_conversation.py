@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -493,17 +494,23 @@ async def test_export_sends_csv_and_progress_sends_png(
     assert photo.data.startswith(b"\x89PNG\r\n\x1a\n")
 
     await user.send("/export")
-    note, document = await replies(user, 2)
+    note, document, _, page = await replies(user, 4)
     assert "CSV" in (note.text or "")
     assert document.kind == "document" and document.method == "sendDocument"
+    assert page.kind == "photo"
     upload = fake_api.calls_to("sendDocument")[-1].files["document"]
-    assert (upload.filename or "").endswith(".csv")
-    session, *steps = csv.DictReader(io.StringIO(upload.data.decode("utf-8")))
-    assert (session["pain_before"], session["pain_after"]) == ("6", "3")
+    assert (upload.filename or "").endswith(".zip")
+    with zipfile.ZipFile(io.BytesIO(upload.data)) as bundle:
+        sessions_csv = bundle.read("sessions.csv").decode("utf-8")
+        steps_csv = bundle.read("steps.csv").decode("utf-8")
+    (session,) = csv.DictReader(io.StringIO(sessions_csv))
+    steps = list(csv.DictReader(io.StringIO(steps_csv)))
+    assert (session["pain_before_0_10"], session["pain_after_0_10"]) == ("6", "3")
     assert session["status"] == "finished"
-    assert steps and all(step["outcome"] == "done" for step in steps)
+    assert steps and all(step["answer"] == "done" for step in steps)
     assert f"Steps done: {len(steps)} of {len(steps)}" in summary
-    assert (tmp_path / "files" / "1001").is_dir()
+    # Sent files are removed at once: nothing of the user stays on disk.
+    assert not any(p.is_file() for p in (tmp_path / "files").rglob("*"))
     await stop_cleanly(bot)
 
 

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from backchain.bot.routine.program import Program
 from backchain.bot.routine.progress import (
-    CSV_COLUMNS,
-    export_csv,
+    TREND_MIN_DAYS,
+    ScoreSeries,
+    WeekTally,
     progress_summary,
     render_pain_chart,
 )
-from backchain.storage import open_database
-from backchain.storage.sessions import SessionRepository
 
 from backchain.records import SessionRecord
 from tests.support.content_fixtures import MONDAY, closed_session, shipped_program
@@ -50,19 +48,29 @@ def test_summary_counts_this_week_against_the_phase_target(program: Program) -> 
     assert (summary.phase_id, summary.phase_number, summary.phase_count) == ("release", 1, 3)
     assert (summary.sessions_in_phase, summary.sessions_needed) == (5, 6)
     assert (summary.sessions_this_week, summary.weekly_target) == (2, 3)
-    assert summary.minutes_total == 50
+    assert summary.real_minutes == 50
 
 
-def test_adherence_is_sessions_done_over_sessions_planned(program: Program) -> None:
+def test_first_week_has_no_adherence_figure_yet(program: Program) -> None:
+    four_on_day_one = [closed_session(0, session_id=n) for n in range(4)]
+    summary = progress_summary(program, four_on_day_one, at_day(0), UTC)
+    assert (summary.sessions_this_week, summary.weekly_target) == (4, 3)
+    assert summary.adherence_percent is None and summary.full_weeks == ()
+
+
+def test_adherence_is_over_full_weeks_and_extra_sessions_do_not_carry(program: Program) -> None:
     summary = progress_summary(program, ON_TRACK, at_day(9), UTC)
-    assert (summary.completed_sessions, summary.planned_sessions) == (5, 4)
-    assert summary.adherence_percent == 100  # ahead of plan never shows above 100
+    assert summary.full_weeks == (WeekTally(MONDAY.date(), 3, 3),)
+    assert summary.adherence_percent == 100
+    crammed = [closed_session(0, session_id=n) for n in range(5)]
+    summary = progress_summary(program, crammed, at_day(14), UTC)
+    assert [w.done for w in summary.full_weeks] == [5, 0]
+    assert summary.adherence_percent == 50  # 3 of 6: five in one week count as three
 
 
 def test_adherence_drops_when_sessions_are_missed(program: Program) -> None:
     history = [record(0, 5, 4), record(2, 5, 4)]
-    summary = progress_summary(program, history, at_day(13), UTC)  # two weeks, three a week
-    assert (summary.completed_sessions, summary.planned_sessions) == (2, 6)
+    summary = progress_summary(program, history, at_day(14), UTC)  # two full weeks, three a week
     assert summary.adherence_percent == 33
     assert summary.sessions_this_week == 0
 
@@ -70,17 +78,33 @@ def test_adherence_drops_when_sessions_are_missed(program: Program) -> None:
 def test_adherence_follows_each_phase_target(program: Program) -> None:
     release = [record(2 * n, 5, 4) for n in range(6)]  # days 0-10
     restore = [record(14 + n, 4, 3, "restore") for n in range(4)]  # days 14-17
-    summary = progress_summary(program, release + restore, at_day(20), UTC)
-    # 14 days at 3 a week, then 7 days at 4 a week.
-    assert summary.planned_sessions == 10
-    assert summary.adherence_percent == 100
+    summary = progress_summary(program, release + restore, at_day(21), UTC)
+    assert [(w.done, w.target) for w in summary.full_weeks] == [(4, 3), (2, 3), (4, 4)]
+    assert summary.adherence_percent == 90  # (3 + 2 + 4) of 10
     assert (summary.phase_id, summary.weekly_target) == ("restore", 4)
+
+
+def test_real_and_planned_minutes_are_kept_apart(program: Program) -> None:
+    quick = [closed_session(0, seconds=15)]
+    summary = progress_summary(program, quick, at_day(0), UTC)
+    assert summary.real_minutes == 0 and summary.planned_minutes > 5
+
+
+def test_no_trend_before_three_separate_days(program: Program) -> None:
+    same_morning = [closed_session(0, before=8 - n, session_id=n) for n in range(4)]
+    assert progress_summary(program, same_morning, at_day(0), UTC).pain.direction == "too-early"
+    two_days = [record(0, 8, 7), record(1, 6, 5), record(1, 4, 3)]
+    trend = progress_summary(program, two_days, at_day(1), UTC).pain
+    assert (trend.direction, trend.days) == ("too-early", 2)
+    three_days = [*two_days, record(2, 3, 2)]
+    trend = progress_summary(program, three_days, at_day(2), UTC).pain
+    assert (trend.direction, trend.days) == ("falling", TREND_MIN_DAYS)
 
 
 def test_no_sessions_yet(program: Program) -> None:
     summary = progress_summary(program, [], at_day(0), UTC)
-    assert summary.adherence_percent is None and summary.planned_sessions == 0
-    assert summary.pain.direction == "unknown" and summary.pain.average_before is None
+    assert summary.adherence_percent is None and summary.completed_sessions == 0
+    assert summary.pain.direction == "too-early" and summary.pain.average_before is None
 
 
 def test_pain_trend_averages_the_last_sessions_and_gives_a_direction(program: Program) -> None:
@@ -115,38 +139,21 @@ def test_chart_without_ratings_is_refused(tmp_path: Path) -> None:
         render_pain_chart([record(0, None, None)], tmp_path / "pain.png")
 
 
-def test_csv_export_holds_the_users_sessions_and_steps(tmp_path: Path) -> None:
-    db = open_database(None)
-    for user_id in (1, 2):
-        db.table("users").insert({"id": user_id, "created_at": MONDAY.isoformat()})
-    repo = SessionRepository(db)
-    session_id = repo.start(1, "release", "{}", 0.75, MONDAY)
-    repo.set_pain_before(session_id, 1, 6)
-    repo.record_step(session_id, 1, 0, "soleus-footballer", "done", 90, MONDAY)
-    repo.record_step(session_id, 1, 1, "shin-tp-ball", "too-painful", 20, MONDAY)
-    repo.set_pain_after(session_id, 1, 5)
-    repo.finish(session_id, 1, MONDAY + timedelta(minutes=9))
-    other = repo.start(2, "release", "{}", 1.0, MONDAY)
-    repo.record_step(other, 2, 0, "secret-step", "done", 90, MONDAY)
+def test_chart_of_one_day_spans_one_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib.figure import Figure
 
-    path = export_csv(repo, 1, tmp_path / "export.csv")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
-        rows = list(reader)
+    spans: list[tuple[float, float]] = []
+    original = Figure.savefig
 
-    assert [row["record"] for row in rows] == ["session", "step", "step"]
-    session = rows[0]
-    assert datetime.fromisoformat(session["started_at"]) == MONDAY
-    assert datetime.fromisoformat(session["finished_at"]) == MONDAY + timedelta(minutes=9)
-    assert (session["pain_before"], session["pain_after"], session["status"]) == (
-        "6",
-        "5",
-        "finished",
-    )
-    assert [(r["step_id"], r["outcome"], r["seconds"]) for r in rows[1:]] == [
-        ("soleus-footballer", "done", "90"),
-        ("shin-tp-ball", "too-painful", "20"),
-    ]
-    assert "secret-step" not in path.read_text(encoding="utf-8")
-    assert export_csv(repo, 2, tmp_path / "two.csv").read_text().count("\n") == 3
+    def spy(self: Figure, *args: object, **kwargs: object) -> None:
+        spans.extend(tuple(axes.get_xlim()) for axes in self.axes)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", spy)
+    one_day = [closed_session(0, session_id=n) for n in range(4)]
+    render_pain_chart(one_day, tmp_path / "one.png")
+    assert [round(high - low, 3) for low, high in spans] == [1.0]  # a day, not 2024-2030
+    spans.clear()
+    scores = [ScoreSeries("PEG", ((MONDAY + timedelta(days=13), 4.0),))]
+    render_pain_chart(ON_TRACK, tmp_path / "two.png", scores=scores)
+    assert [round(high - low) for low, high in spans] == [14, 14]  # two panels, the data's span

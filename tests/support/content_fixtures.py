@@ -93,4 +93,5 @@ def closed_session(
         done=done,
         too_painful=too_painful,
         seconds=seconds if seconds is not None else done * 90,
+        planned_seconds=done * 90,
     )
