@@ -81,6 +81,12 @@ async def send_reply(
     if reply.document is not None:
         with reply.document.open("rb") as document:
             await bot.send_document(chat_id, document=document, filename=reply.document.name)
+    if reply.temporary:
+        for path in (reply.image, reply.document):
+            if path is not None:
+                path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    path.parent.rmdir()  # the reply's own folder, once empty
 
 
 def schedule_timers(
