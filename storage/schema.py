@@ -166,3 +166,19 @@ def m005_outcome_scores(db: Database) -> None:
         not_null={"user_id", "scale", "item", "score", "at"},
     )
     db.table("outcome_scores").create_index(["user_id", "at"])
+
+
+@migrations()
+def m006_routine_settings(db: Database) -> None:
+    """What the reminder does on rest days, and the day of the optional weekly summary."""
+    db.table("routine_settings").create(
+        {
+            "user_id": int,
+            "rest_day_note": int,  # 1: a short note on rest days; 0: stay quiet
+            "summary_weekday": int,  # 0 = Monday .. 6 = Sunday; NULL: no weekly summary
+        },
+        pk="user_id",
+        foreign_keys=[("user_id", "users", "id")],
+        not_null={"rest_day_note"},
+        defaults={"rest_day_note": 0},
+    )

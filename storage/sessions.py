@@ -177,17 +177,19 @@ class SessionRepository:
         return session if session.status == status else None
 
     def answer_pain_before(
-        self, session_id: int, user_id: int, pain: int, now: datetime
+        self, session_id: int, user_id: int, pain: int, now: datetime, stop: bool = False
     ) -> StoredSession | None:
-        """Pain check -> first step, in one transaction. None if the session was not waiting."""
+        """Pain check -> first step, or -> abandoned when `stop` (too much pain for a session
+        today), in one transaction. None if the session was not waiting for it."""
         _check_pain(pain)
+        status, finished = ("abandoned", to_db_time(now)) if stop else ("active", None)
         with self.db.atomic():
             if self._get_open(session_id, user_id, "pain-check") is None:
                 return None
             self.db.execute(
-                "update sessions set pain_before = ?, status = 'active', step_shown_at = ? "
-                "where id = ? and user_id = ? and status = 'pain-check'",
-                [pain, to_db_time(now), session_id, user_id],
+                "update sessions set pain_before = ?, status = ?, step_shown_at = ?, "
+                "finished_at = ? where id = ? and user_id = ? and status = 'pain-check'",
+                [pain, status, to_db_time(now), finished, session_id, user_id],
             )
         return self.get(session_id, user_id)
 
@@ -224,6 +226,16 @@ class SessionRepository:
                 ],
             )
             following = step.index + 1
+            for index, step_id in step.also_skip:
+                if index != following or index >= step.step_count:
+                    raise ValueError("only the steps right after this one can be skipped with it")
+                self.db.execute(
+                    "insert into step_events (session_id, user_id, step_index, step_id, outcome, "
+                    "seconds, planned_seconds, active_seconds, at) "
+                    "values (?, ?, ?, ?, 'skipped', 0, 0, 0, ?)",
+                    [step.session_id, step.user_id, index, step_id, to_db_time(now)],
+                )
+                following += 1
             status = "active" if following < step.step_count else "post-check"
             self.db.execute(
                 "update sessions set current_step = ?, status = ?, step_shown_at = ? "

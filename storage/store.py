@@ -9,6 +9,7 @@ from backchain.storage.health import HealthRepository
 from backchain.storage.outcomes import OutcomeRepository
 from backchain.storage.questions import QuestionLog
 from backchain.storage.reminders import ReminderRepository
+from backchain.storage.routine_settings import RoutineSettingsRepository
 from backchain.storage.sessions import SessionRepository
 from backchain.storage.users import UserRepository
 from sqlite_utils import Database
@@ -25,6 +26,7 @@ class Storage:
         self.reminders = ReminderRepository(db)
         self.health = HealthRepository(db)
         self.outcomes = OutcomeRepository(db)
+        self.routine_settings = RoutineSettingsRepository(db)
 
     @classmethod
     def open(cls, path: str | Path | None = None) -> Storage:

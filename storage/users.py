@@ -13,6 +13,7 @@ from sqlite_utils import Database
 USER_TABLES = (
     "health_conditions",
     "health_screen",
+    "routine_settings",
     "outcome_scores",
     "psfs_activities",
     "step_events",

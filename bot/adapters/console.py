@@ -16,8 +16,8 @@ from backchain.bot.adapters.config import Settings
 from backchain.bot.adapters.plain import plain_text, render_reply
 from backchain.bot.chat.conversation import Conversation
 from backchain.bot.chat.incoming import Incoming
-from backchain.bot.chat.reminder_ticker import SendStatus, TickReport, sessions_done_checker, tick
-from backchain.bot.chat.reminders import reminder_reply
+from backchain.bot.chat.reminder_ticker import SendStatus, TickReport, tick
+from backchain.bot.chat.reminders import quiet_today, reminder_replies
 from backchain.bot.chat.replies import Button, Outcome, Timer
 from backchain.bot.chat.services import Services, build_services
 from backchain.storage.reminders import Reminder
@@ -112,14 +112,14 @@ class ConsoleChat:
 
         async def show(reminder: Reminder) -> SendStatus:
             user = services.users.get(reminder.user_id)
-            self._show(Outcome().say(reminder_reply(services, user)))
+            self._show(Outcome(replies=reminder_replies(services, user)))
             return SendStatus.SENT
 
         return await tick(
             services.reminders,
             services.clock(),
             show,
-            sessions_done_checker(services.sessions),
+            quiet_today(services),
             only_user=self.user_id,
         )
 

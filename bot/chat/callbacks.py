@@ -41,9 +41,26 @@ _SHAPES: dict[str, dict[str, tuple[str, ...]]] = {
         "skip": ("int", "int"),
         "hurt": ("int", "int"),
         "stop": ("int",),
+        "gentle": ("int", "int"),  # did the gentler way of a painful step
+        "move": ("int", "int"),  # leave a painful area for today
     },
     "tm": {"side": ("int", "int"), "end": ("int", "int")},  # timer events, fed back by adapters
-    "r": {"time": ("int",), "off": (), "start": (), "snooze": (), "skip": ()},  # reminders
+    "r": {  # reminders, rest-day notes and the weekly summary day
+        "time": ("int",),
+        "off": (),
+        "start": (),
+        "snooze": (),
+        "skip": (),
+        "rest": ("int",),  # 1: a note on rest days, 0: quiet
+        "week": ("int",),  # summary weekday 0-6, 7: none
+    },
+    "oc": {  # outcome scores
+        "start": (),
+        "add": (),
+        "stop": (),
+        "first": ("id", "int"),  # the activity just typed, its first score
+        "rate": ("id", "int"),  # psfs-<n> | peg-<item>, score
+    },
 }
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from backchain.bot.chat import answers, callbacks, onboarding
 from backchain.bot.chat import export as export_flow
 from backchain.bot.chat import health as health_flow
+from backchain.bot.chat import outcomes as outcomes_flow
 from backchain.bot.chat import progress as progress_flow
 from backchain.bot.chat import reminders as reminder_flow
 from backchain.bot.chat import session as session_flow
@@ -98,6 +99,10 @@ class Conversation:
             self.services.questions.record_red_flag(user.id, flag.level, flag.rule, now)
             return Outcome().say(answers.red_flag_reply(flag, self.content))
         awaited = reminder_flow.handle_awaited_text(self.services, user, incoming.chat_id, text)
+        if awaited is None:
+            awaited = session_flow.handle_typed_pain(self.services, user, text)
+        if awaited is None:
+            awaited = outcomes_flow.handle_awaited_text(self.services, user, text)
         if awaited is not None:
             return awaited
         outcome = self._answer(user, text)
@@ -146,6 +151,8 @@ class Conversation:
             )
         if press.namespace in ("s", "tm"):
             return session_flow.handle_press(self.services, user, incoming.chat_id, press)
+        if press.namespace == "oc":
+            return outcomes_flow.handle_press(self.services, user, press)
         if press.namespace == "r":
             return reminder_flow.handle_press(self.services, user, incoming.chat_id, press)
         return None

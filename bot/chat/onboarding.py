@@ -82,7 +82,12 @@ def handle_onboarding_press(services: Services, user: User, press: Press) -> Out
         user.onboarded = True
         services.users.save_profile(user)
         services.users.set_state(user.id, {}, now)
-        return Outcome().say(profile_saved(content, user))
+        outcome = Outcome().say(profile_saved(content, user))
+        if not services.outcomes.activities(user.id):
+            from backchain.bot.chat.outcomes import ask_activity
+
+            outcome.say(ask_activity(services, user, first=True))
+        return outcome
     return None
 
 

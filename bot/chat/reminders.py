@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, time
 
 from backchain.bot.chat import callbacks
 from backchain.bot.chat import session as session_flow
@@ -56,7 +58,29 @@ def _set_time(services: Services, user: User, chat_id: int, value: time) -> Outc
     )
     if user.timezone == "UTC":
         text += "\n\n" + services.content.messages("reminder_set_zone_hint")
-    return Outcome().say(Reply(text))
+    return Outcome().say(Reply(text)).say(rest_days_question(services))
+
+
+def rest_days_question(services: Services) -> Reply:
+    msg = services.content.messages
+    rows = (
+        (
+            Button(msg("button_rest_quiet"), callbacks.build("r", "rest", 0)),
+            Button(msg("button_rest_note"), callbacks.build("r", "rest", 1)),
+        ),
+    )
+    return Reply(msg("ask_rest_days"), rows)
+
+
+def summary_day_question(services: Services) -> Reply:
+    msg = services.content.messages
+    days = [Button(msg(f"weekday_{n}"), callbacks.build("r", "week", n)) for n in range(7)]
+    rows = (
+        tuple(days[:4]),
+        tuple(days[4:]),
+        (Button(msg("button_no_summary"), callbacks.build("r", "week", 7)),),
+    )
+    return Reply(msg("ask_summary_day"), rows)
 
 
 def handle_awaited_text(services: Services, user: User, chat_id: int, text: str) -> Outcome | None:
@@ -98,6 +122,18 @@ def handle_press(services: Services, user: User, chat_id: int, press: Press) -> 
         return Outcome().say(Reply(msg("reminders_turned_off")))
     if press.action == "start":
         return session_flow.begin(services, user, chat_id)
+    if press.action in ("rest", "week"):
+        value = press.int_arg(0)
+        settings = services.routine_settings.get(user.id)
+        if press.action == "rest" and value in (0, 1):
+            settings = replace(settings, rest_day_note=bool(value))
+            services.routine_settings.save(user.id, settings)
+            return Outcome().say(summary_day_question(services))
+        if press.action == "week" and 0 <= value <= 7:
+            settings = replace(settings, summary_weekday=None if value == 7 else value)
+            services.routine_settings.save(user.id, settings)
+            return Outcome().say(Reply(msg("routine_settings_saved")))
+        return None
     if press.action == "snooze":
         done = services.reminders.snooze(user.id, now)
         return Outcome().say(Reply(msg("reminder_snoozed"))) if done else None
@@ -107,10 +143,28 @@ def handle_press(services: Services, user: User, chat_id: int, press: Press) -> 
     return None
 
 
-def reminder_reply(services: Services, user: User) -> Reply:
-    """The daily reminder: what today's session is, with start / snooze / skip buttons."""
+def reminder_replies(services: Services, user: User) -> list[Reply]:
+    """What the daily reminder says today; an empty list means stay quiet.
+
+    On a day the plan has a session: the nudge. On a planned rest day: nothing, or a short
+    rest-day note if the person chose so. On their chosen weekday: the weekly summary first.
+    """
+    from backchain.bot.chat import weekly
+
     msg = services.content.messages
+    today = services.clock().astimezone(session_flow.user_zone(user)).date()
+    settings = services.routine_settings.get(user.id)
+    replies: list[Reply] = []
+    if settings.summary_weekday == today.weekday():
+        replies.append(weekly.summary_reply(services, user))
+    if services.sessions.finished_on(user.id, today):
+        return replies
     status, plan = session_flow.todays_plan(services, user)
+    if not status.due(today):
+        if settings.rest_day_note:
+            when = status.next_due.strftime("%A") if status.next_due else ""
+            replies.append(Reply(msg("rest_day_reminder", when=when)))
+        return replies
     phase = services.content.program.phase(status.phase_id)
     text = msg("reminder_text", phase=phase.title, **session_flow.plan_size(services, plan))
     rows = (
@@ -120,4 +174,16 @@ def reminder_reply(services: Services, user: User) -> Reply:
             Button(msg("button_skip_today"), callbacks.build("r", "skip")),
         ),
     )
-    return Reply(text, rows)
+    replies.append(Reply(text, rows))
+    return replies
+
+
+def quiet_today(services: Services) -> Callable[[int, date], bool]:
+    """For the ticker: nothing to send, because the session is done and it is not summary day."""
+
+    def quiet(user_id: int, day: date) -> bool:
+        if services.routine_settings.get(user_id).summary_weekday == day.weekday():
+            return False
+        return services.sessions.finished_on(user_id, day)
+
+    return quiet

@@ -15,6 +15,7 @@ from backchain.storage import Storage
 from backchain.storage.health import HealthRepository
 from backchain.storage.outcomes import OutcomeRepository
 from backchain.storage.questions import QuestionLog
+from backchain.storage.routine_settings import RoutineSettingsRepository
 from backchain.storage.sessions import SessionRepository
 from backchain.storage.users import UserRepository
 
@@ -36,6 +37,7 @@ class Services:
     reminders: ReminderSchedule = field(init=False)
     health: HealthRepository = field(init=False)
     outcomes: OutcomeRepository = field(init=False)
+    routine_settings: RoutineSettingsRepository = field(init=False)
 
     def __post_init__(self) -> None:
         self.users = self.storage.users
@@ -44,6 +46,7 @@ class Services:
         self.reminders = ReminderSchedule(self.storage.reminders)
         self.health = self.storage.health
         self.outcomes = self.storage.outcomes
+        self.routine_settings = self.storage.routine_settings
 
     def close(self) -> None:
         self.storage.close()

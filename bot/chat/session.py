@@ -7,6 +7,7 @@ so a restart (or a timer lost with it) never loses or repeats a step.
 from __future__ import annotations
 
 import html
+import re
 from zoneinfo import ZoneInfo
 
 from backchain.bot.chat import callbacks
@@ -14,6 +15,7 @@ from backchain.bot.chat import health as health_flow
 from backchain.bot.chat.callbacks import Press
 from backchain.bot.chat.replies import Button, Outcome, Reply, Timer
 from backchain.bot.chat.services import Services
+from backchain.bot.routine.outcomes import hold_reason
 from backchain.bot.routine.plan import (
     PlannedStep,
     ProgramStatus,
@@ -22,7 +24,7 @@ from backchain.bot.routine.plan import (
     program_status,
     substitution_note,
 )
-from backchain.storage.sessions import SessionNotFound, StepAnswer, StoredSession
+from backchain.storage.sessions import SessionNotFound, SessionRecord, StepAnswer, StoredSession
 from backchain.storage.users import User
 
 PAIN_SCALE = range(0, 11)
@@ -117,8 +119,15 @@ def begin(services: Services, user: User, chat_id: int) -> Outcome:
 
 def todays_plan(services: Services, user: User) -> tuple[ProgramStatus, SessionPlan]:
     """Where the user stands in the program and the session planned for them today."""
+    from backchain.bot.chat.outcomes import points
+
     program = services.content.program
-    status = program_status(program, services.sessions.history(user.id), user_zone(user))
+    zone = user_zone(user)
+    rule = services.content.care.outcome_rule
+    hold = hold_reason(
+        rule, points(services, user.id, "psfs"), points(services, user.id, "peg"), zone
+    )
+    status = program_status(program, services.sessions.history(user.id), zone, hold)
     plan = plan_session(
         program,
         status.phase_id,
@@ -165,7 +174,9 @@ def _start_new(services: Services, user: User) -> Outcome:
     lines += [html.escape(note, quote=False) for note in plan.health_notes]
     if status.advanced:
         lines.insert(0, msg("phase_advanced", phase=phase.title))
-        lines.append(html.escape(phase.description.strip(), quote=False))
+    if status.sessions_in_phase == 0:
+        intro = services.content.care.phase_intros[phase.id]
+        lines.append(f"<i>{html.escape(intro.strip(), quote=False)}</i>")
     today = services.clock().astimezone(user_zone(user)).date()
     if status.next_due is not None and today < status.next_due:
         lines.append(msg("rest_day_note", when=status.next_due.strftime("%A")))
@@ -196,6 +207,12 @@ def handle_press(services: Services, user: User, chat_id: int, press: Press) -> 
         "timer": lambda: _start_timer(services, user, session, press.int_arg(1)),
         "stop": lambda: _pause(services, user, session),
     }
+    if press.action == "hurt":
+        return _offer_gentler(services, session, press.int_arg(1))
+    if press.action == "gentle":
+        return _step_outcome(services, user, session, press.int_arg(1), "hurt", gentle=True)
+    if press.action == "move":
+        return _step_outcome(services, user, session, press.int_arg(1), "hurt")
     if press.action in STEP_OUTCOMES:
         return _step_outcome(services, user, session, press.int_arg(1), press.action)
     handler = handlers.get(press.action)
@@ -214,8 +231,16 @@ def _pain(services: Services, user: User, session: StoredSession, press: Press) 
     if score not in PAIN_SCALE:
         return None
     if when == "before":
-        moved = services.sessions.answer_pain_before(session.id, user.id, score, services.clock())
-        return None if moved is None else Outcome().say(_current_reply(services, user, moved))
+        stop = score >= services.content.care.guards.no_session_from
+        moved = services.sessions.answer_pain_before(
+            session.id, user.id, score, services.clock(), stop=stop
+        )
+        if moved is None:
+            return None
+        if stop:
+            text = services.content.messages("pain_too_high_today", pain=score)
+            return Outcome().say(Reply(text))
+        return Outcome().say(_current_reply(services, user, moved))
     if when == "after" and services.sessions.finish(session.id, user.id, score, services.clock()):
         return Outcome().say(_summary(services, user, session.id))
     return None
@@ -267,8 +292,50 @@ def _timer_event(services: Services, user: User, session: StoredSession, press: 
     return outcome
 
 
+def _offer_gentler(services: Services, session: StoredSession, index: int) -> Outcome | None:
+    """ "Too painful": first a gentler way to do the same area, or leave the area for today."""
+    if not _step_is_current(session, index):
+        return None
+    msg = services.content.messages
+    step = SessionPlan.from_json(session.plan).steps[index]
+    gentler = services.content.care.gentler.get(step.step_id)
+    if gentler is None:
+        return _move_on_reply(services, session, index)
+    rows = (
+        (Button(msg("button_gentle_done"), callbacks.build("s", "gentle", session.id, index)),),
+        (Button(msg("button_leave_area"), callbacks.build("s", "move", session.id, index)),),
+    )
+    text = msg("gentler_offer", how=gentler.how.strip())
+    return Outcome().say(Reply(text, rows))
+
+
+def _move_on_reply(services: Services, session: StoredSession, index: int) -> Outcome:
+    msg = services.content.messages
+    rows = ((Button(msg("button_leave_area"), callbacks.build("s", "move", session.id, index)),),)
+    return Outcome().say(Reply(msg("too_painful_noted"), rows))
+
+
+def same_area_after(
+    services: Services, plan: SessionPlan, index: int
+) -> tuple[tuple[int, str], ...]:
+    """The steps right after `index` that work the same body area: left out after a painful one."""
+    care = services.content.care
+    area = care.area(plan.steps[index].step_id)
+    following = []
+    for step in plan.steps[index + 1 :]:
+        if care.area(step.step_id) != area:
+            break
+        following.append((step.index, step.step_id))
+    return tuple(following)
+
+
 def _step_outcome(
-    services: Services, user: User, session: StoredSession, index: int, action: str
+    services: Services,
+    user: User,
+    session: StoredSession,
+    index: int,
+    action: str,
+    gentle: bool = False,
 ) -> Outcome | None:
     plan = SessionPlan.from_json(session.plan)
     if not 0 <= index < len(plan.steps):
@@ -286,19 +353,27 @@ def _step_outcome(
         planned_seconds=step.total_seconds,
         step_count=len(plan.steps),
         cap_seconds=step.total_seconds + STEP_TIME_CAP_EXTRA,
+        also_skip=same_area_after(services, plan, index) if action == "hurt" else (),
     )
     moved = services.sessions.complete_step(answer, services.clock())
     if moved is None:
         return Outcome()
     outcome = Outcome(cancel_timers=[timer_prefix(user.id, session.id)])
     if action == "hurt":
-        outcome.say(Reply(services.content.messages("too_painful_noted")))
+        key = "gentle_noted" if gentle else "area_left"
+        outcome.say(Reply(services.content.messages(key, steps=len(answer.also_skip))))
     return outcome.say(_current_reply(services, user, moved))
 
 
 def _pause(services: Services, user: User, session: StoredSession) -> Outcome:
     outcome = Outcome(cancel_timers=[timer_prefix(user.id, session.id)])
     return outcome.say(Reply(services.content.messages("session_paused")))
+
+
+def rising_over_three(history: list[SessionRecord]) -> bool:
+    """Pain before the last three finished sessions went up each time."""
+    before = [r.pain_before for r in history if r.finished and r.pain_before is not None][-3:]
+    return len(before) == 3 and before[0] < before[1] < before[2]
 
 
 def _summary(services: Services, user: User, session_id: int) -> Reply:
@@ -327,11 +402,47 @@ def _summary(services: Services, user: User, session_id: int) -> Reply:
         when = msg("due_today") if due <= today else due.strftime("%A %d %B")
         lines.append(msg("next_session", when=when))
     if (
-        record.pain_after is not None
-        and record.pain_before is not None
-        and (
-            record.pain_after - record.pain_before >= services.content.program.progression.pain_rise
-        )
+        record.pain_change is not None
+        and record.pain_change >= services.content.care.guards.rise_after
     ):
         lines.append(msg("pain_rose"))
+    elif rising_over_three(history):
+        lines.append(msg("pain_rising_sessions"))
     return Reply("\n\n".join(lines))
+
+
+TYPED_PAIN = re.compile(
+    r"^\s*(?:(?:about|around|maybe|roughly|like|it'?s|a|an)\s+)*(10|[0-9])(?:\s*(?:/|out of)\s*10)?"
+    r"\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_pain(text: str) -> int | None:
+    """ "6", "6/10", "6 out of 10", "about a 6": the score; None for anything else."""
+    match = TYPED_PAIN.match(text)
+    return int(match.group(1)) if match else None
+
+
+def handle_typed_pain(services: Services, user: User, text: str) -> Outcome | None:
+    """A pain score typed while a session waits for one; None otherwise."""
+    score = parse_pain(text)
+    if score is None:
+        return None
+    session = services.sessions.unfinished(user.id)
+    if session is None:
+        return None
+    plan = SessionPlan.from_json(session.plan)
+    if session.status == "pain-check":
+        when = "before"
+    elif session.status == "post-check" or (
+        session.status == "active" and session.current_step >= len(plan.steps)
+    ):
+        when = "after"
+        if session.status == "active":
+            session = (
+                services.sessions.steps_through(session.id, user.id, services.clock()) or session
+            )
+    else:
+        return None
+    return _pain(services, user, session, Press("s", "pain", (session.id, when, score)))

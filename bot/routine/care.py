@@ -26,6 +26,11 @@ class OutcomeSettings(_Strict):
     check_every_days: int = Field(ge=1, le=31)
 
 
+class Guards(_Strict):
+    no_session_from: int = Field(ge=5, le=10)  # pain before at or above: no full session today
+    rise_after: int = Field(ge=1, le=10)  # pain up by this much after a session: say so
+
+
 class SessionCare(BaseModel):
     """Read from program.yaml; every other key of that file belongs to the program loader."""
 
@@ -34,6 +39,7 @@ class SessionCare(BaseModel):
     phase_intros: dict[str, str]
     gentler: dict[str, Gentler]
     outcomes: OutcomeSettings
+    guards: Guards
 
     @property
     def outcome_rule(self) -> OutcomeRule:

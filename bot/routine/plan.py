@@ -314,6 +314,7 @@ class ProgramStatus:
     dose_lowered: bool
     last_session: date | None
     next_due: date | None  # None before the first session: any day is fine
+    held_by: str = ""  # the outcome scale that kept the phase from moving on, if any
 
     def due(self, today: date) -> bool:
         return self.next_due is None or today >= self.next_due
@@ -356,9 +357,13 @@ def _next_due(phase: Phase, finished: list[SessionRecord], tz: tzinfo) -> date |
 
 
 def program_status(
-    program: Program, history: Sequence[SessionRecord], tz: tzinfo = UTC
+    program: Program, history: Sequence[SessionRecord], tz: tzinfo = UTC, hold: str = ""
 ) -> ProgramStatus:
-    """Where the user stands. Time alone changes nothing: after missed days the program waits."""
+    """Where the user stands. Time alone changes nothing: after missed days the program waits.
+
+    `hold` names an outcome scale that says things got harder ("psfs" or "peg"; see
+    routine/outcomes.py): the phase then waits as it does when session pain rises.
+    """
     ordered = sorted(history, key=lambda r: (r.started_at, r.id))
     finished = [r for r in ordered if r.finished]
     phase, run = _current_phase(program, finished)
@@ -367,8 +372,12 @@ def program_status(
     stable = pain_stable(window)
     advanced = False
     following = program.next_phase(phase.id)
+    held = ""
     if needed is not None and following is not None and len(run) >= needed and stable:
-        phase, run, advanced = following, [], True
+        if hold:
+            held = hold
+        else:
+            phase, run, advanced = following, [], True
     dose, lowered = next_dose(program, ordered[-1] if ordered else None)
     return ProgramStatus(
         phase_id=phase.id,
@@ -381,4 +390,5 @@ def program_status(
         dose_lowered=lowered,
         last_session=_local_date(finished[-1], tz) if finished else None,
         next_due=_next_due(phase, finished, tz),
+        held_by=held,
     )

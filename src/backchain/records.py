@@ -72,6 +72,9 @@ class StepAnswer:
     planned_seconds: int
     step_count: int  # steps in the session's plan
     cap_seconds: int  # real time above this is not counted (a phone left on the table)
+    # (index, step id) of the steps right after this one that are skipped with it: after a
+    # painful step, the steps that work the same area.
+    also_skip: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)

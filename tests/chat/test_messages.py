@@ -10,6 +10,7 @@ from backchain.bot.chat.conversation import COMMANDS
 from backchain.bot.chat.messages import load_messages
 from backchain.bot.chat.onboarding import FOCUS_AREAS
 from backchain.bot.chat.progress import SUMMARY_LABELS, TREND_KEYS
+from backchain.bot.chat.weekly import TREND_WORDS as WEEKLY_TRENDS
 from backchain.bot.content import Content
 from backchain.bot.errors import ContentError
 from backchain.bot.understanding.topics import GROUPS
@@ -39,6 +40,12 @@ def dynamic_keys() -> set[str]:
         | {f"peg_item_{item}" for item in PEG_ITEMS}
         | {f"page_{key}" for key in SUMMARY_LABELS}
         | {f"{kind}_{scale}" for kind in ("chart", "progress") for scale in SCALES}
+        | {f"checkin_peg_{item}" for item in PEG_ITEMS}
+        | {f"weekly_change_held_{scale}" for scale in SCALES}
+        | {f"weekday_{n}" for n in range(7)}
+        | set(WEEKLY_TRENDS.values())
+        | {"area_left", "gentle_noted", "psfs_intro", "psfs_more"}
+        | {"button_psfs_skip", "button_psfs_done"}
         | {
             f"{word}_{form}"
             for word in ("steps", "minutes", "seconds", "sessions", "weeks")

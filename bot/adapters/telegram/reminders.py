@@ -6,8 +6,8 @@ import logging
 
 from backchain.bot.adapters.heartbeat import beat
 from backchain.bot.adapters.telegram.app import SERVICES, SETTINGS, keyboard
-from backchain.bot.chat.reminder_ticker import SendStatus, sessions_done_checker, tick
-from backchain.bot.chat.reminders import reminder_reply
+from backchain.bot.chat.reminder_ticker import SendStatus, tick
+from backchain.bot.chat.reminders import quiet_today, reminder_replies
 from backchain.bot.chat.services import Services
 from backchain.storage.reminders import Reminder
 from telegram.constants import ParseMode
@@ -34,13 +34,13 @@ async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     async def send(reminder: Reminder) -> SendStatus:
         try:
             user = services.users.get(reminder.user_id)
-            reply = reminder_reply(services, user)
-            await context.bot.send_message(
-                reminder.chat_id,
-                reply.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(reply),
-            )
+            for reply in reminder_replies(services, user):
+                await context.bot.send_message(
+                    reminder.chat_id,
+                    reply.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(reply),
+                )
         except Forbidden:
             return SendStatus.BLOCKED
         except (TelegramError, LookupError) as exc:
@@ -48,9 +48,7 @@ async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             return SendStatus.FAILED
         return SendStatus.SENT
 
-    report = await tick(
-        services.reminders, services.clock(), send, sessions_done_checker(services.sessions)
-    )
+    report = await tick(services.reminders, services.clock(), send, quiet_today(services))
     if report.due:
         logger.info("reminders: %s", report)
     beat(settings.db_path)

@@ -1,0 +1,120 @@
+"""PSFS and PEG in the chat: activities named at onboarding, one tap per rating each week."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from backchain.bot.chat import callbacks
+from backchain.bot.chat.callbacks import Press
+from backchain.bot.chat.replies import Button, Outcome, Reply
+from backchain.bot.chat.services import Services
+from backchain.bot.routine.outcomes import Point
+from backchain.storage.outcomes import MAX_ACTIVITIES, PEG_ITEMS
+from backchain.storage.users import User
+
+AWAITING = "awaiting"
+SCORES = range(0, 11)
+
+
+def points(services: Services, user_id: int, scale: str) -> list[Point]:
+    """One scale's ratings as (moment, score) points for the rules."""
+    return [(s.at, float(s.score)) for s in services.outcomes.scores(user_id) if s.scale == scale]
+
+
+def last_rated(services: Services, user_id: int) -> datetime | None:
+    scores = services.outcomes.scores(user_id)
+    return scores[-1].at if scores else None
+
+
+def score_rows(action: str, item: str) -> tuple[tuple[Button, ...], ...]:
+    buttons = [Button(str(n), callbacks.build("oc", action, item, n)) for n in SCORES]
+    return (tuple(buttons[:6]), tuple(buttons[6:]))
+
+
+def ask_activity(services: Services, user: User, first: bool) -> Reply:
+    """ "Name an everyday thing your pain makes hard": a button to type one, or Skip / Done.
+
+    Typed text counts as an activity only after the button: someone who ignores the question
+    and asks something else gets an answer, not a new activity.
+    """
+    msg = services.content.messages
+    key, button = ("psfs_intro", "button_psfs_skip") if first else ("psfs_more", "button_psfs_done")
+    rows = (
+        (Button(msg("button_psfs_add"), callbacks.build("oc", "add")),),
+        (Button(msg(button), callbacks.build("oc", "stop")),),
+    )
+    return Reply(msg(key), rows)
+
+
+def handle_awaited_text(services: Services, user: User, text: str) -> Outcome | None:
+    """A typed activity name; None when the conversation was not waiting for one."""
+    state = services.users.state(user.id)
+    if state.get(AWAITING) != "psfs-activity" or text.startswith("/"):
+        return None
+    activity = " ".join(text.split())[:80]
+    services.users.set_state(user.id, {"psfs-pending": activity}, services.clock())
+    msg = services.content.messages
+    return Outcome().say(Reply(msg("psfs_rate_new", activity=activity), score_rows("first", "new")))
+
+
+def _question(services: Services, user: User, item: str) -> Reply:
+    msg = services.content.messages
+    if item.startswith("psfs-"):
+        names = {str(a.position): a.text for a in services.outcomes.activities(user.id)}
+        text = msg("checkin_psfs", activity=names.get(item.removeprefix("psfs-"), ""))
+    else:
+        text = msg(f"checkin_{item.replace('-', '_')}")
+    return Reply(text, score_rows("rate", item))
+
+
+def checkin_items(services: Services, user: User) -> list[str]:
+    psfs = [f"psfs-{a.position}" for a in services.outcomes.activities(user.id)]
+    return psfs + [f"peg-{item}" for item in PEG_ITEMS]
+
+
+def start_checkin(services: Services, user: User) -> Outcome:
+    msg = services.content.messages
+    items = checkin_items(services, user)
+    return Outcome().say(Reply(msg("checkin_intro"))).say(_question(services, user, items[0]))
+
+
+def handle_press(services: Services, user: User, press: Press) -> Outcome | None:
+    msg = services.content.messages
+    now = services.clock()
+    if press.action == "start":
+        return start_checkin(services, user)
+    if press.action == "add":
+        if len(services.outcomes.activities(user.id)) >= MAX_ACTIVITIES:
+            return None
+        services.users.set_state(user.id, {AWAITING: "psfs-activity"}, now)
+        return Outcome().say(Reply(msg("psfs_type")))
+    if press.action == "stop":
+        services.users.set_state(user.id, {}, now)
+        return Outcome().say(Reply(msg("psfs_stopped")))
+    if press.action == "first":
+        pending = services.users.state(user.id).get("psfs-pending")
+        score = press.int_arg(1)
+        if not pending or score not in SCORES:
+            return None
+        added = services.outcomes.add_activity(user.id, str(pending), score, now)
+        services.users.set_state(user.id, {}, now)
+        if added is None or added.position >= MAX_ACTIVITIES:
+            return Outcome().say(Reply(msg("psfs_saved_all")))
+        return Outcome().say(ask_activity(services, user, first=False))
+    if press.action == "rate":
+        item, score = press.str_arg(0), press.int_arg(1)
+        items = checkin_items(services, user)
+        if item not in items or score not in SCORES:
+            return None
+        scale, key = item.split("-", 1)
+        services.outcomes.record(user.id, scale, key, score, now)
+        following = items.index(item) + 1
+        if following < len(items):
+            return Outcome().say(_question(services, user, items[following]))
+        return Outcome().say(Reply(msg("checkin_thanks")))
+    return None
+
+
+def checkin_due(services: Services, user: User, every_days: int) -> bool:
+    latest = last_rated(services, user.id)
+    return latest is None or (services.clock() - latest.astimezone(UTC)).days >= every_days - 1
