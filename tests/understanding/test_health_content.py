@@ -176,3 +176,19 @@ def test_each_condition_has_a_safety_topic() -> None:
     missing = {c: t for c, t in TOPIC_FOR.items() if t not in ids}
     assert not missing
     assert set(TOPIC_FOR) == set(CONDITION_IDS)
+
+
+def test_a_mention_names_one_condition() -> None:
+    owners: dict[str, str] = {}
+    for condition in HEALTH["conditions"]:
+        for mention in condition["mentions"]:
+            assert owners.setdefault(mention, condition["id"]) == condition["id"], mention
+
+
+CLOSING = "You can tell me about this in /health and I'll adjust your routine."
+
+
+@pytest.mark.parametrize("topic_id", sorted(set(TOPIC_FOR.values())))
+def test_a_condition_topic_ends_by_pointing_to_the_health_screen(topic_id: str) -> None:
+    topics = {t["id"]: t for t in _load(TOPICS_DIR / "safety.yaml")["topics"]}
+    assert topics[topic_id]["body"].strip().endswith(CLOSING)
