@@ -14,7 +14,7 @@ TOPIC_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 BODY_WORDS = (60, 250)
 # Browsing order in /topics; a file may only use one of these groups. Their labels are
 # messages ("group_<id>") so that a translation stays a data change.
-GROUPS: tuple[str, ...] = ("concepts", "anatomy", "symptoms", "kits")
+GROUPS: tuple[str, ...] = ("concepts", "anatomy", "symptoms", "kits", "safety")
 
 
 @dataclass(frozen=True)

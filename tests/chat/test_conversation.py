@@ -11,6 +11,7 @@ from backchain.bot.chat.conversation import Conversation
 from backchain.bot.chat.incoming import Incoming
 from backchain.bot.chat.replies import Outcome, Reply
 from backchain.bot.chat.services import Services
+from backchain.bot.understanding.topics import GROUPS
 
 from tests.conftest import Clock
 
@@ -152,7 +153,7 @@ def test_urgent_red_flag(alice: Chat) -> None:
 
 def test_topics_browse_by_group(alice: Chat, services: Services) -> None:
     groups = only(alice.say("/topics"))
-    assert len(groups.button_list()) == 4
+    assert len(groups.button_list()) == len(GROUPS)
     alice.press("Kits")
     kit_ids = {callbacks.parse(b.data).args[0] for b in alice.last.replies[0].button_list()}
     assert kit_ids == {t.id for t in services.content.topics_in_group("kits")}

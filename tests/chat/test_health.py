@@ -138,14 +138,18 @@ def test_a_condition_mentioned_in_passing_is_offered_never_stored(
 def test_no_offer_for_a_negated_mention_or_a_known_condition(
     alice: Chat, services: Services
 ) -> None:
+    # The offer is its Yes button: a safety topic's answer may itself mention adjusting.
+    yes = services.content.messages("health_offer_yes")
+
+    def offered(text: str) -> bool:
+        return any(b.label == yes for r in alice.say(text).replies for b in r.button_list())
+
     onboard_with(alice, label(services, "pregnancy"))
-    assert not any(
-        "adjust your routine" in r.text for r in alice.say("I'm pregnant, can I roll?").replies
-    )
+    assert not offered("I'm pregnant, can I roll?")
     alice.say("/health")
     alice.press(label(services, "pregnancy"))
     alice.press("Done")
-    assert not any("adjust your routine" in r.text for r in alice.say("I'm not pregnant").replies)
+    assert not offered("I'm not pregnant")
 
 
 def test_declining_an_offer_changes_nothing(alice: Chat, services: Services) -> None:
