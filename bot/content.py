@@ -12,6 +12,7 @@ from backchain.bot.routine.care import SessionCare, load_care
 from backchain.bot.routine.precautions import Precautions, load_precautions
 from backchain.bot.routine.program import Program, load_program
 from backchain.bot.understanding.redflags import RedFlagScreen, load_red_flags
+from backchain.bot.understanding.safety import SafetyWords, load_safety_words
 from backchain.bot.understanding.smalltalk import SmallTalk, load_smalltalk
 from backchain.bot.understanding.topics import Topic, load_topics
 
@@ -25,6 +26,7 @@ class Content:
     program: Program
     smalltalk: SmallTalk
     precautions: Precautions
+    safety: SafetyWords
     care: SessionCare
 
     def topics_in_group(self, group: str) -> list[Topic]:
@@ -44,6 +46,7 @@ def load_content(directory: Path | None = None) -> Content:
     topics = load_topics(root / "topics")
     messages = load_messages(root / "messages.yaml")
     program = load_program(root / "program.yaml", topics)
+    precautions = load_precautions(root / "health.yaml", program.steps)
     return Content(
         directory=root,
         topics=topics,
@@ -51,6 +54,11 @@ def load_content(directory: Path | None = None) -> Content:
         messages=messages,
         program=program,
         smalltalk=load_smalltalk(root / "smalltalk.yaml", set(messages.keys())),
-        precautions=load_precautions(root / "health.yaml", program.steps),
+        precautions=precautions,
+        safety=load_safety_words(
+            root / "safety.yaml",
+            [(condition.topic, condition.mentions) for condition in precautions.ordered()],
+            set(topics),
+        ),
         care=load_care(root / "program.yaml", {p.id for p in program.phases}, set(program.steps)),
     )

@@ -53,7 +53,7 @@ class Services:
 
 
 def build_matcher(content: Content) -> Matcher:
-    return Matcher.build(content.topics, content.directory / "vocabulary.yaml")
+    return Matcher.build(content.topics, content.directory / "vocabulary.yaml", content.safety)
 
 
 def build_services(

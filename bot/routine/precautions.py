@@ -51,6 +51,7 @@ class StepChange(_Model):
 
 class Condition(_Model):
     id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    topic: str = Field(pattern=r"^safety-[a-z0-9-]+$")  # the safety topic that answers it
     label: str = Field(min_length=3, max_length=64)
     because: str = Field(min_length=3)
     summary: str = Field(min_length=3)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from backchain.bot.understanding.safety import SafetyWords
 from backchain.bot.understanding.textnorm import singular, tokenize, verb_bases
 from backchain.bot.understanding.topics import Topic
 from backchain.bot.understanding.vocabulary import Vocabulary, check_topic_ids, load_vocabulary
@@ -504,19 +505,29 @@ class Matcher:
         self._kit_asks = WordRuns(vocab.kits.asks, reader)
         self._kit_holds = WordRuns(vocab.kits.holds, reader)
         self._own_day = WordRuns(vocab.own_day_phrases, reader)
+        self._safety: SafetyWords | None = None
 
     @classmethod
-    def build(cls, topics: dict[str, Topic], vocabulary_path: Path) -> Matcher:
+    def build(
+        cls, topics: dict[str, Topic], vocabulary_path: Path, safety: SafetyWords | None = None
+    ) -> Matcher:
         """Load the vocabulary and precompute the phrase index and the known words."""
         vocab = load_vocabulary(vocabulary_path)
         check_topic_ids(vocab, topics, str(vocabulary_path))
         plain_forms = _plain_forms(topics, vocab)
         index = _build_index(topics, vocab, plain_forms)
         reader = WordReader(_known_words(topics, vocab, plain_forms), vocab)
-        return cls(topics, vocab, index, reader)
+        matcher = cls(topics, vocab, index, reader)
+        matcher._safety = safety
+        return matcher
 
     def match(self, text: str) -> MatchResult:
         """The best topic for `text`, its runner-ups, and whether to ask or to give up."""
+        # A named health condition makes it a safety question first (content/safety.yaml).
+        safety = self._safety.find(text) if self._safety is not None else None
+        if safety is not None:
+            sure = Candidate(safety, 100.0)
+            return MatchResult(safety, 100.0, (sure,), ambiguous=False, out_of_scope=False)
         words = read_question(text, self._reader)
         hits = _select_hits(self._find_hits(words))
         scores = self._score(words, hits)

@@ -1,0 +1,172 @@
+"""Safety questions: a question that names a health condition goes to that condition's safety topic.
+
+"Can I use the Footballer on my varicose veins" asks whether it is safe, not what the Footballer
+is. The condition words come from two places a therapist edits: the `mentions` of each condition
+in `content/health.yaml` (handed in as plain data), and `content/safety.yaml` for the safety
+topics that are not on the health screen (discs, injections, pacemakers...) and for three kinds of
+wording that lists cannot cover: a child's age ("my son is 14"), surgery words ("appendectomy"),
+and small typing slips in long medicine names ("rivaroxiban").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from backchain.bot.errors import ContentError
+from backchain.bot.understanding.textnorm import normalize
+from backchain.bot.yamlfile import read_yaml_mapping
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from rapidfuzz.distance import Levenshtein
+from rapidfuzz.process import extractOne
+
+# An age, not a duration: "13yo", "a 15 year old", "8 months old", "aged 12" ("3 years" is not).
+_AGE = re.compile(
+    r"\b(?:(\d{1,2}) ?(?:yo|y o|yrs? old|years? old|(month)s? old)|aged? (\d{1,2}))\b"
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Children(_Model):
+    topic: str
+    under_age: int = Field(ge=1, le=21)
+    people: tuple[str, ...] = Field(min_length=1)  # "my son is 12", "my 12 year old"
+
+
+class _Endings(_Model):
+    topic: str
+    endings: tuple[str, ...] = Field(min_length=1)  # "appendectomy", "arthroscopy"
+    shortest: int = Field(default=8, ge=5)
+
+
+class _SafetyFile(_Model):
+    typo_min_letters: int = Field(ge=5, le=20)
+    asks: tuple[str, ...] = Field(min_length=1)
+    named: dict[str, tuple[str, ...]]
+    when_asked: dict[str, tuple[str, ...]]
+    children: _Children
+    surgery_words: _Endings
+
+
+@dataclass(frozen=True)
+class SafetyWords:
+    """Finds the safety topic a question is about, or None."""
+
+    phrases: tuple[tuple[str, tuple[str, ...]], ...]  # (topic, words of a phrase), by priority
+    asked: tuple[tuple[str, tuple[str, ...]], ...]  # count only in a question about safety
+    asks: tuple[tuple[str, ...], ...]  # "is it safe", "can i", "ok to", "worse"...
+    long_words: dict[str, str]  # single long words (medicines) -> topic, for typo tolerance
+    children: _Children
+    surgery: _Endings
+    typo_min_letters: int
+
+    def find(self, text: str) -> str | None:
+        words = normalize(text).split()
+        if not words:
+            return None
+        for topic, phrase in self.phrases:
+            if _contains(words, phrase):
+                return topic
+        if any(_contains(words, ask) for ask in self.asks):
+            for topic, phrase in self.asked:
+                if _contains(words, phrase):
+                    return topic
+        child = self._child(words)
+        if child is not None:
+            return child
+        for word in words:
+            if len(word) >= self.surgery.shortest and word.endswith(self.surgery.endings):
+                return self.surgery.topic
+        return self._slip(words)
+
+    def _child(self, words: list[str]) -> str | None:
+        text = " ".join(words)
+        people = set(self.children.people)
+        for match in _AGE.finditer(text):
+            age = int(match.group(1) or match.group(3))
+            if match.group(2) or age < self.children.under_age:
+                return self.children.topic
+        for i, word in enumerate(words):
+            if word in people:
+                after = words[i + 1 : i + 4]
+                for value in after:
+                    if value.isdigit() and int(value) < self.children.under_age:
+                        return self.children.topic
+        return None
+
+    def _slip(self, words: list[str]) -> str | None:
+        if not self.long_words:
+            return None
+        for word in words:
+            if len(word) < self.typo_min_letters:
+                continue
+            found = extractOne(
+                word, list(self.long_words), scorer=Levenshtein.distance, score_cutoff=1
+            )
+            if found is not None:
+                return self.long_words[found[0]]
+        return None
+
+
+def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:
+    size = len(phrase)
+    first = phrase[0]
+    return any(
+        words[i] == first and tuple(words[i : i + size]) == phrase
+        for i in range(len(words) - size + 1)
+    )
+
+
+def load_safety_words(
+    path: Path, condition_mentions: Sequence[tuple[str, Sequence[str]]], topic_ids: set[str]
+) -> SafetyWords:
+    """Read `safety.yaml`; `condition_mentions` are (safety topic, phrases) from the health
+    screen, checked first, in checklist order."""
+    file = str(path)
+    raw = read_yaml_mapping(path)
+    try:
+        data = _SafetyFile.model_validate(raw)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"])
+        raise ContentError(file, problem["msg"], None, where) from exc
+    named: list[tuple[str, Sequence[str]]] = [*condition_mentions, *data.named.items()]
+    extra = [(data.children.topic, ()), (data.surgery_words.topic, ())]
+    for topic, _ in [*named, *data.when_asked.items(), *extra]:
+        if topic not in topic_ids:
+            raise ContentError(file, f"unknown topic '{topic}'", topic, "topic")
+    phrases = _phrases(named, file)
+    long_words: dict[str, str] = {}
+    for topic, words in phrases:
+        if len(words) == 1 and len(words[0]) >= data.typo_min_letters:
+            long_words.setdefault(words[0], topic)
+    return SafetyWords(
+        phrases=tuple(phrases),
+        asked=tuple(_phrases(list(data.when_asked.items()), file)),
+        asks=tuple(tuple(normalize(ask).split()) for ask in data.asks),
+        long_words=long_words,
+        children=data.children,
+        surgery=data.surgery_words,
+        typo_min_letters=data.typo_min_letters,
+    )
+
+
+def _phrases(
+    named: Sequence[tuple[str, Sequence[str]]], file: str
+) -> list[tuple[str, tuple[str, ...]]]:
+    """Normalised phrases, longer ones first so "hip replacement surgery" is a new hip, not any
+    operation; on equal length the earlier topic (checklist order) wins."""
+    phrases: list[tuple[str, tuple[str, ...]]] = []
+    for topic, texts in named:
+        for text in texts:
+            words = tuple(normalize(text).split())
+            if not words:
+                raise ContentError(file, f"empty phrase '{text}'", topic, "phrases")
+            phrases.append((topic, words))
+    phrases.sort(key=lambda item: -len(item[1]))
+    return phrases
