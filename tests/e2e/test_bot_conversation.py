@@ -29,6 +29,7 @@ EXPECTED_COMMANDS = [
     "timezone",
     "reminders",
     "profile",
+    "health",
     "export",
     "privacy",
     "forget",
