@@ -29,8 +29,15 @@ def _lines(path: Path) -> list[str]:
     return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
+FLAGGED_FILES = ("red_flags.tsv", "red_flags_crisis.tsv", "red_flags_clot.tsv")
+
+
+def _cases(name: str) -> list[tuple[str, str]]:
+    return [tuple(line.split("\t", 1)) for line in _lines(DATA / name)]
+
+
 def _flagged_cases() -> list[tuple[str, str]]:
-    return [tuple(line.split("\t", 1)) for line in _lines(DATA / "red_flags.tsv")]
+    return [case for name in FLAGGED_FILES for case in _cases(name)]
 
 
 def _ordinary_messages() -> list[str]:
@@ -52,9 +59,13 @@ def screen() -> RedFlagScreen:
 
 
 def test_data_files_are_big_enough() -> None:
-    assert len(_flagged_cases()) >= 150
+    assert len(_cases("red_flags.tsv")) >= 150
+    assert len(_cases("red_flags_crisis.tsv")) >= 80
+    assert len(_cases("red_flags_clot.tsv")) >= 60
     assert len(_ordinary_messages()) >= 300
     assert {level for level, _ in _flagged_cases()} == set(LEVELS)
+    assert {level for level, _ in _cases("red_flags_crisis.tsv")} == {"crisis"}
+    assert {level for level, _ in _cases("red_flags_clot.tsv")} == {"emergency", "urgent"}
 
 
 @pytest.mark.parametrize(("level", "message"), _flagged_cases(), ids=lambda v: v[:50])
@@ -78,11 +89,20 @@ def test_false_alarm_rate_is_at_most_one_percent(screen: RedFlagScreen) -> None:
 
 @pytest.mark.skipif(not DEV_QUESTIONS.is_file(), reason="shared dev set not present")
 def test_dev_set_red_lines_and_only_those_are_flagged(screen: RedFlagScreen) -> None:
-    wrong = [
-        (expected, question)
-        for expected, question in _dev_questions()
-        if (screen.screen(question) is not None) != (expected == "RED")
-    ]
+    # RED: a medical flag; CRISIS: the crisis level; CLOT: urgent or emergency. SAFETY questions
+    # may go either way (a safety topic or a flag); every other line must not be flagged.
+    allowed = {
+        "RED": {"emergency", "urgent"},
+        "CRISIS": {"crisis"},
+        "CLOT": {"emergency", "urgent"},
+        "SAFETY": {"crisis", "emergency", "urgent", "none"},
+    }
+    wrong = []
+    for expected, question in _dev_questions():
+        flag = screen.screen(question)
+        level = flag.level if flag is not None else "none"
+        if level not in allowed.get(expected, {"none"}):
+            wrong.append((expected, level, question))
     assert wrong == []
 
 
@@ -186,6 +206,7 @@ def test_normalize_folds_case_apostrophes_emoji_and_punctuation() -> None:
 def _minimal() -> dict:
     return {
         "levels": {
+            "crisis": {"advice": "You matter. Call or text 988."},
             "emergency": {"advice": "Call your local emergency number now."},
             "urgent": {"advice": "See a doctor today."},
         },
@@ -374,7 +395,16 @@ def test_term_language_compiles_to_whole_word_patterns(
 
 @pytest.mark.parametrize(
     "term",
-    ["fever(s)?", "(?!x)fever", r"numb\w*", "fever|chills", "[the]", "a ( b", "x / y", "... pain"],
+    [
+        "fever(s)?",
+        "(?!x)fever",
+        r"numb\w*",
+        "fever|chills",
+        "[the]",
+        "a ( b",
+        "x / / y",
+        "... pain",
+    ],
 )
 def test_regex_syntax_is_not_part_of_the_term_language(term: str) -> None:
     with pytest.raises(terms.TermError):
@@ -550,3 +580,106 @@ def test_every_old_answer_is_kept_or_changed_on_purpose(screen: RedFlagScreen) -
         if now != expected:
             wrong.append((expected, now, message))
     assert wrong == []
+
+
+# --- crisis, blood clots and foot drop -------------------------------------------------------
+
+
+def test_crisis_advice_is_warm_short_and_names_real_helplines(screen: RedFlagScreen) -> None:
+    flag = screen.screen("I want to kill myself")
+    assert flag is not None and flag.level == "crisis"
+    assert "you matter" in flag.advice.lower() and "this pain is real" in flag.advice.lower()
+    for number in ("988", "116 123", "https://findahelpline.com", "911", "999", "112"):
+        assert number in flag.advice
+    assert len(flag.advice) < 600
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I have chest pain and I want to kill myself",
+        "I can't control my bladder and I want to end it all",
+        "fever and back pain, I feel suicidal",
+    ],
+)
+def test_crisis_wording_wins_over_a_medical_flag(screen: RedFlagScreen, message: str) -> None:
+    flag = screen.screen(message)
+    assert flag is not None and flag.level == "crisis"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I'm not suicidal, just fed up with my hip",
+        "this pain is killing me",
+        "I could kill for a coffee",
+        "the stretch killed my legs",
+        "ending it all with the old physio, trying this instead",
+        "hanging myself upside down on an inversion table",
+        "suicide squats wrecked my legs",
+    ],
+)
+def test_figures_of_speech_are_not_a_crisis(screen: RedFlagScreen, message: str) -> None:
+    assert screen.screen(message) is None
+
+
+def test_clot_rules_send_their_own_advice(screen: RedFlagScreen) -> None:
+    urgent = screen.screen("my left calf is swollen and hot since the flight")
+    emergency = screen.screen("my calf is swollen and sore and now I'm short of breath")
+    generic = screen.screen("fever and back pain")
+    assert urgent is not None and emergency is not None and generic is not None
+    assert (urgent.level, emergency.level) == ("urgent", "emergency")
+    assert "today" in urgent.advice and "do not massage or rub the leg" in urgent.advice.lower()
+    assert "do not massage or rub the leg" in emergency.advice.lower()
+    assert "emergency number now" in emergency.advice
+    assert urgent.advice != generic.advice and emergency.advice != urgent.advice
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I'm diabetic with numb feet, can I use the Footballer?",
+        "I've had neuropathy in my feet for years, is rolling ok",
+        "I had a DVT two years ago, is calf massage dangerous",
+        "I'm on warfarin, can I use the ball",
+        "I've had foot drop since a stroke ten years ago, can I use the ball on my hip",
+    ],
+)
+def test_known_long_standing_conditions_are_safety_questions_not_flags(
+    screen: RedFlagScreen, message: str
+) -> None:
+    assert screen.screen(message) is None
+
+
+@pytest.mark.parametrize(
+    ("message", "level"),
+    [
+        ("I'm diabetic and suddenly my feet went numb and both legs are weak", "emergency"),
+        ("I had a DVT years ago and now my calf is swollen and hurts again", "urgent"),
+        ("I had foot drop years ago and now it's back since last week", "urgent"),
+    ],
+)
+def test_a_known_condition_that_changes_is_still_flagged(
+    screen: RedFlagScreen, message: str, level: str
+) -> None:
+    flag = screen.screen(message)
+    assert flag is not None and flag.level == level
+
+
+def test_yaml_booleans_in_word_lists_get_a_clear_error(tmp_path: Path) -> None:
+    data = _minimal()
+    data["concepts"]["fever"] = [{"words": "fever", "not_followed_by": [False]}]
+    with pytest.raises(ContentError, match="quotes"):
+        load_red_flags(_write(tmp_path, data))
+
+
+def test_rule_advice_names_a_known_text(tmp_path: Path) -> None:
+    data = _minimal()
+    data["advice_texts"] = {"fever-advice": "Fever advice."}
+    data["rules"][1]["advice"] = "fever-advice"
+    screen = load_red_flags(_write(tmp_path, data))
+    assert screen.screen("fever and pain").advice == "Fever advice."
+    data["rules"][1]["advice"] = "nope"
+    with pytest.raises(ContentError) as caught:
+        load_red_flags(_write(tmp_path, data))
+    assert (caught.value.entry, caught.value.field) == ("fever", "advice")

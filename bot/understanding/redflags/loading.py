@@ -102,6 +102,10 @@ def _phrases(raw: dict[str, Any], key: str, where: _Where) -> list[str]:
     value = raw.get(key, [])
     if isinstance(value, str):
         value = [value]
+    if isinstance(value, list) and any(isinstance(v, bool) for v in value):
+        where.fail(
+            f"'{key}': put on, off, yes and no in quotes (\"on\"), or YAML reads them as true/false"
+        )
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         where.fail(f"'{key}' must be a list of phrases")
     return list(value)

@@ -11,8 +11,9 @@ from functools import cached_property
 from backchain.bot.understanding.redflags.normalize import SENTENCE_MARK, correct_typos, normalize
 from backchain.bot.understanding.redflags.terms import KEY_LENGTH, whole_words
 
-# Most severe first: the first level with a matching rule wins.
-LEVELS: tuple[str, ...] = ("emergency", "urgent")
+# Most severe first: the first level with a matching rule wins. "crisis" (thoughts of suicide or
+# self-harm) is not medical triage but comes first: its reply is sent alone.
+LEVELS: tuple[str, ...] = ("crisis", "emergency", "urgent")
 # How far back a negation may reach; longer chains of filler words are not negations.
 NEGATION_LOOKBACK = 120
 MASK = " _ "

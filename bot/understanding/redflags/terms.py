@@ -10,7 +10,7 @@ A term is a phrase matched as whole words over normalised text (see `normalize`)
     #                       a number: "# kg", "38.#"
     _                       any one word
     [the] [a/an]            optional words
-    (push ups / the gym)    one of these phrases
+    (push ups / the gym)    one of these phrases (brackets not needed round a whole term)
     [a bit / a little]      optionally one of these phrases
     {numbness}              any term of the concept `numbness`
     can't                   the apostrophe may be left out
@@ -108,9 +108,8 @@ def parse(term: str) -> Phrase:
     phrases, position = _phrases(tokens, 0, closing=None)
     if position != len(tokens):
         raise TermError(f"has an unmatched '{tokens[position]}'")
-    if len(phrases) != 1:
-        raise TermError("uses ' / ' between phrases outside brackets")
-    phrase = phrases[0]
+    # "out of breath / breathless*": phrases side by side are one choice.
+    phrase = phrases[0] if len(phrases) == 1 else (Choice(tuple(phrases), optional=False),)
     _check_phrase(phrase)
     return phrase
 
