@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from backchain.bot.errors import BackchainError
-from backchain.storage.database import StorageError
 
 EXIT_USAGE = 2
 
@@ -23,11 +22,15 @@ class Asker:
     """Answers questions without a database: what `backchain ask` prints."""
 
     def __init__(self, content_dir: Path | None):
-        from backchain.bot.chat.services import build_matcher
+        # Not through chat.services: that opens the storage layer, whose import alone (sqlite-utils)
+        # would double the time `backchain ask` takes to answer from a cold start.
         from backchain.bot.content import load_content
+        from backchain.bot.understanding.matcher import Matcher
 
         self.content = load_content(content_dir)
-        self.matcher = build_matcher(self.content)
+        self.matcher = Matcher.build(
+            self.content.topics, self.content.directory / "vocabulary.yaml"
+        )
 
     def as_json(self, question: str) -> dict[str, Any]:
         flag = self.content.red_flags.screen(question)
@@ -247,13 +250,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (BackchainError, StorageError) as exc:
+    except BackchainError as exc:
         print(f"backchain: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        # Imported here: the storage layer (sqlite-utils) costs a fifth of a second to import,
+        # and `backchain ask` never touches it.
+        from backchain.storage.database import StorageError
+
+        if not isinstance(exc, StorageError):
+            raise
+        print(f"backchain: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from backchain.bot.errors import ContentError
 from backchain.bot.understanding.redflags import (
     LEVELS,
     RedFlagScreen,
+    cache,
     load_red_flags,
     normalize,
     terms,
@@ -52,7 +53,7 @@ def _dev_questions() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def screen() -> RedFlagScreen:
-    return load_red_flags(CONTENT_FILE)
+    return load_red_flags(CONTENT_FILE, use_cache=False)
 
 
 # --- the shipped content ---------------------------------------------------------------------
@@ -683,3 +684,66 @@ def test_rule_advice_names_a_known_text(tmp_path: Path) -> None:
     with pytest.raises(ContentError) as caught:
         load_red_flags(_write(tmp_path, data))
     assert (caught.value.entry, caught.value.field) == ("fever", "advice")
+
+
+# --- the compiled tables cached on disk ------------------------------------------------------
+
+
+def _answers(screen: RedFlagScreen) -> list[tuple[str, str] | None]:
+    return [
+        (flag.level, flag.rule) if (flag := screen.screen(m)) is not None else None
+        for m in _data_file_messages()
+    ]
+
+
+def test_cached_tables_answer_like_freshly_compiled_ones(
+    screen: RedFlagScreen, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    load_red_flags(CONTENT_FILE)
+    files = list((tmp_path / "cache").glob("red_flags-*.json"))
+    assert len(files) == 1
+    cached = cache.read(files[0].stem.removeprefix("red_flags-"))
+    assert cached is not None
+    assert _answers(cached) == _answers(screen)
+    assert load_red_flags(CONTENT_FILE).rule_ids == screen.rule_ids
+
+
+def test_a_changed_file_is_compiled_afresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    data = _minimal()
+    path = _write(tmp_path, data)
+    assert load_red_flags(path).screen("fever and pain") is not None
+    data["concepts"]["fever"] = ["temperature"]
+    _write(tmp_path, data)
+    assert load_red_flags(path).screen("fever and pain") is None
+    assert len(list((tmp_path / "cache").glob("red_flags-*.json"))) == 2
+
+
+def test_a_broken_or_unwritable_cache_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(cache.CACHE_ENV, str(folder))
+    path = _write(tmp_path, _minimal())
+    load_red_flags(path)
+    for file in folder.glob("red_flags-*.json"):
+        file.write_text("{not json", encoding="utf-8")
+    assert load_red_flags(path).screen("fever and pain") is not None
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv(cache.CACHE_ENV, str(blocker / "cache"))
+    assert load_red_flags(path).screen("fever and pain") is not None
+    monkeypatch.setenv(cache.CACHE_ENV, "")
+    assert cache.cache_dir() is None
+    assert load_red_flags(path).screen("fever and pain") is not None
+
+
+def test_invalid_content_is_reported_even_with_a_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    data = _minimal()
+    data["rules"][1]["level"] = "soonish"
+    with pytest.raises(ContentError):
+        load_red_flags(_write(tmp_path, data))

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from backchain.bot.errors import ContentError
-from backchain.bot.understanding.redflags import terms
+from backchain.bot.understanding.redflags import cache, terms
 from backchain.bot.understanding.redflags.normalize import typo_table
 from backchain.bot.understanding.redflags.screen import (
     LEVELS,
@@ -400,7 +400,24 @@ def _known_words(raw_concepts: dict[str, list[_Term]], data: dict[str, Any], fil
     return words
 
 
-def load_red_flags(path: Path) -> RedFlagScreen:
+def load_red_flags(path: Path, use_cache: bool = True) -> RedFlagScreen:
+    """Read, validate and compile `red_flags.yaml` (or take the tables cached for it)."""
+    key = None
+    if use_cache and path.is_file():
+        try:
+            key = cache.cache_key(path.read_bytes())
+        except OSError:
+            key = None
+        cached = cache.read(key) if key is not None else None
+        if cached is not None:
+            return cached
+    screen = compile_red_flags(path)
+    if key is not None:
+        cache.write(key, screen)
+    return screen
+
+
+def compile_red_flags(path: Path) -> RedFlagScreen:
     """Read, validate and compile `red_flags.yaml`."""
     data = read_yaml_mapping(path)
     file = str(path)

@@ -154,16 +154,16 @@ class Negation:
     """Decides whether a matched symptom is negated by the words around it."""
 
     def __init__(self, before: str, after: str):
-        self._before_source = before
-        self._after_source = after
+        self.before = before  # the patterns' sources, compiled when first needed
+        self.after = after
 
     @cached_property
     def _before(self) -> re.Pattern[str]:
-        return re.compile(self._before_source)
+        return re.compile(self.before)
 
     @cached_property
     def _after(self) -> re.Pattern[str]:
-        return re.compile(self._after_source)
+        return re.compile(self.after)
 
     def cancels(self, text: str, start: int, end: int) -> bool:
         lookback = text[max(0, start - NEGATION_LOOKBACK) : start].rstrip()
@@ -229,6 +229,17 @@ def blank_out(text: str, matches: list[re.Match[str]]) -> str:
     return "".join(pieces)
 
 
+@dataclass(frozen=True)
+class ScreenParts:
+    """What a screen is built from (for the on-disk cache)."""
+
+    rules: list[Rule]
+    concepts: dict[str, Concept]
+    negation: Negation
+    not_symptoms: Concept | None
+    typos: dict[str, str]
+
+
 class RedFlagScreen:
     """Screens free text for red-flag symptoms; built by `load_red_flags`."""
 
@@ -246,6 +257,11 @@ class RedFlagScreen:
         self._negation = negation
         self._not_symptoms = not_symptoms
         self._typos = typos
+
+    def parts(self) -> ScreenParts:
+        return ScreenParts(
+            self._rules, self._concepts, self._negation, self._not_symptoms, self._typos
+        )
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
