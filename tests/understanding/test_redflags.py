@@ -447,8 +447,15 @@ def test_trying_word_starts_finds_every_match_a_search_finds(screen: RedFlagScre
             assert searched <= tried, (name, text)
 
 
-def test_every_concept_is_tried_only_at_word_starts(screen: RedFlagScreen) -> None:
-    assert all(concept.starters is not None for concept in screen._concepts.values())
+def test_every_concept_a_rule_names_is_tried_only_at_word_starts(screen: RedFlagScreen) -> None:
+    # Concepts used only inside other terms ("{dose}" = "250mg") may start with a number.
+    named = {
+        name
+        for rule in screen.parts().rules
+        for alternative in rule.alternatives
+        for name in alternative.names
+    }
+    assert [name for name in named if screen._concepts[name].starters is None] == []
 
 
 @pytest.mark.parametrize(
