@@ -22,15 +22,12 @@ class Asker:
     """Answers questions without a database: what `backchain ask` prints."""
 
     def __init__(self, content_dir: Path | None):
-        # Not through chat.services: that opens the storage layer, whose import alone (sqlite-utils)
-        # would double the time `backchain ask` takes to answer from a cold start.
-        from backchain.bot.content import load_content
-        from backchain.bot.understanding.matcher import Matcher
+        # From the content module, not chat.services: that one opens the storage layer, whose
+        # import alone (sqlite-utils) would double the time `backchain ask` takes to answer.
+        from backchain.bot.content import build_matcher, load_content
 
         self.content = load_content(content_dir)
-        self.matcher = Matcher.build(
-            self.content.topics, self.content.directory / "vocabulary.yaml"
-        )
+        self.matcher = build_matcher(self.content)
 
     def as_json(self, question: str) -> dict[str, Any]:
         flag = self.content.red_flags.screen(question)
@@ -117,8 +114,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_content_check(args: argparse.Namespace) -> int:
-    from backchain.bot.chat.services import build_matcher
-    from backchain.bot.content import load_content
+    from backchain.bot.content import build_matcher, load_content
 
     content = load_content(Path(args.directory) if args.directory else None)
     build_matcher(content)
