@@ -11,6 +11,7 @@ from backchain.bot.errors import ContentError
 from backchain.bot.routine.care import SessionCare, load_care
 from backchain.bot.routine.precautions import Precautions, load_precautions
 from backchain.bot.routine.program import Program, load_program
+from backchain.bot.understanding.matcher import Matcher
 from backchain.bot.understanding.redflags import RedFlagScreen, load_red_flags
 from backchain.bot.understanding.safety import SafetyWords, load_safety_words
 from backchain.bot.understanding.smalltalk import SmallTalk, load_smalltalk
@@ -62,3 +63,12 @@ def load_content(directory: Path | None = None) -> Content:
         ),
         care=load_care(root / "program.yaml", {p.id for p in program.phases}, set(program.steps)),
     )
+
+
+def build_matcher(content: Content) -> Matcher:
+    """The topic matcher for this content: topics, their vocabulary and the safety words.
+
+    Here, beside the content, so that `backchain ask` builds exactly the bot's matcher without
+    importing the storage layer.
+    """
+    return Matcher.build(content.topics, content.directory / "vocabulary.yaml", content.safety)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from backchain.bot.chat.reminder_schedule import ReminderSchedule
-from backchain.bot.content import Content, load_content
+from backchain.bot.content import Content, build_matcher, load_content
 from backchain.bot.understanding.matcher import Matcher
 from backchain.storage import Storage
 from backchain.storage.health import HealthRepository
@@ -50,10 +50,6 @@ class Services:
 
     def close(self) -> None:
         self.storage.close()
-
-
-def build_matcher(content: Content) -> Matcher:
-    return Matcher.build(content.topics, content.directory / "vocabulary.yaml", content.safety)
 
 
 def build_services(

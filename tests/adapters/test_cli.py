@@ -52,6 +52,26 @@ def test_ask_red_flag(capsys: pytest.CaptureFixture[str]) -> None:
     assert result["topic"] is None
 
 
+def test_ask_crisis_json_and_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["ask", "--json", "i", "want", "to", "kill", "myself", "because", "of", "the", "pain"])
+        == 0
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert result["red_flag"] is True and result["red_flag_level"] == "crisis"
+    assert result["topic"] is None and result["candidates"] == []
+    assert main(["ask", "thinking", "of", "ending", "it", "all"]) == 0
+    text = capsys.readouterr().out
+    assert "988" in text and "116 123" in text and "[1]" not in text
+
+
+def test_ask_crisis_from_a_cold_process() -> None:
+    done = run("ask", "--json", "I can't go on, I want to die")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["red_flag"] is True and result["red_flag_level"] == "crisis"
+
+
 def test_ask_json_reads_stdin_one_object_a_line_in_order() -> None:
     questions = ["sciatica", "what's the weather", "", "piriformus", "\u00ff\u00fe junk"] * 200
     stdin = ("\n".join(questions) + "\n").encode() + b"\xff\xfe\x00 binary\n"

@@ -413,6 +413,36 @@ def test_red_flag_beats_a_pending_prompt(alice: Chat) -> None:
     assert reply.buttons == () and "⚠️" in reply.text
 
 
+CRISIS_MESSAGES = [
+    "my back is killing me and honestly I want to kill myself",
+    "I have crushing chest pain and I want to end it all",
+]
+
+
+@pytest.mark.parametrize("message", CRISIS_MESSAGES)
+def test_crisis_reply_is_alone_warm_and_logged(
+    alice: Chat, services: Services, message: str
+) -> None:
+    alice.onboard("Hip & Lower Back Kit")
+    alice.say("/timezone")
+    outcome = alice.conversation.handle(Incoming.text_message(ALICE, ALICE, message))
+    reply = only(outcome)
+    # No topic menu, no routine button, no medical advice merged in.
+    assert reply.buttons == ()
+    assert "988" in reply.text and "116 123" in reply.text and "findahelpline.com" in reply.text
+    assert "emergency department" not in reply.text
+    event = services.storage.db.execute(
+        "SELECT level, rule FROM red_flag_events WHERE user_id = ?", [ALICE]
+    ).fetchone()
+    assert event == ("crisis", "suicide-or-self-harm")
+
+
+def test_clot_reply_says_today_and_not_to_massage(alice: Chat) -> None:
+    reply = only(alice.say("my left calf is swollen and hot since the flight, can I roll it?"))
+    assert reply.buttons == ()
+    assert "today" in reply.text and "do not massage or rub the leg" in reply.text.lower()
+
+
 def test_huge_message_is_handled(alice: Chat) -> None:
     reply = only(alice.say("my piriformis hurts " * 20000))
     assert "Piriformis" in reply.text

@@ -13,6 +13,7 @@ from backchain.bot.chat.progress import SUMMARY_LABELS, TREND_KEYS
 from backchain.bot.chat.weekly import TREND_WORDS as WEEKLY_TRENDS
 from backchain.bot.content import Content
 from backchain.bot.errors import ContentError
+from backchain.bot.understanding.redflags import LEVELS
 from backchain.bot.understanding.topics import GROUPS
 from backchain.storage.outcomes import PEG_ITEMS, SCALES
 
@@ -32,7 +33,7 @@ def dynamic_keys() -> set[str]:
         {f"cmd_{name}" for name in COMMANDS}
         | {f"focus_{area}" for area in FOCUS_AREAS}
         | {f"group_{group}" for group in GROUPS}
-        | {f"red_flag_heading_{level}" for level in ("emergency", "urgent")}
+        | {f"red_flag_heading_{level}" for level in LEVELS}
         | {f"pain_{when}_question" for when in ("before", "after")}
         | set(TREND_KEYS.values())
         | {"step_time_sides", "step_time_both", "step_time_left", "step_time_right"}

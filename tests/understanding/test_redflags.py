@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 from backchain.bot.errors import ContentError
-from backchain.bot.understanding import redflags
-from backchain.bot.understanding.redflags import LEVELS, RedFlagScreen, load_red_flags, normalize
+from backchain.bot.understanding.redflags import (
+    LEVELS,
+    RedFlagScreen,
+    cache,
+    load_red_flags,
+    normalize,
+    terms,
+)
+from backchain.bot.understanding.redflags.screen import MASK, Message
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTENT_FILE = ROOT / "content" / "red_flags.yaml"
@@ -22,8 +30,15 @@ def _lines(path: Path) -> list[str]:
     return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
+FLAGGED_FILES = ("red_flags.tsv", "red_flags_crisis.tsv", "red_flags_clot.tsv")
+
+
+def _cases(name: str) -> list[tuple[str, str]]:
+    return [tuple(line.split("\t", 1)) for line in _lines(DATA / name)]
+
+
 def _flagged_cases() -> list[tuple[str, str]]:
-    return [tuple(line.split("\t", 1)) for line in _lines(DATA / "red_flags.tsv")]
+    return [case for name in FLAGGED_FILES for case in _cases(name)]
 
 
 def _ordinary_messages() -> list[str]:
@@ -38,16 +53,20 @@ def _dev_questions() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def screen() -> RedFlagScreen:
-    return load_red_flags(CONTENT_FILE)
+    return load_red_flags(CONTENT_FILE, use_cache=False)
 
 
 # --- the shipped content ---------------------------------------------------------------------
 
 
 def test_data_files_are_big_enough() -> None:
-    assert len(_flagged_cases()) >= 150
+    assert len(_cases("red_flags.tsv")) >= 150
+    assert len(_cases("red_flags_crisis.tsv")) >= 80
+    assert len(_cases("red_flags_clot.tsv")) >= 60
     assert len(_ordinary_messages()) >= 300
     assert {level for level, _ in _flagged_cases()} == set(LEVELS)
+    assert {level for level, _ in _cases("red_flags_crisis.tsv")} == {"crisis"}
+    assert {level for level, _ in _cases("red_flags_clot.tsv")} == {"emergency", "urgent"}
 
 
 @pytest.mark.parametrize(("level", "message"), _flagged_cases(), ids=lambda v: v[:50])
@@ -71,11 +90,20 @@ def test_false_alarm_rate_is_at_most_one_percent(screen: RedFlagScreen) -> None:
 
 @pytest.mark.skipif(not DEV_QUESTIONS.is_file(), reason="shared dev set not present")
 def test_dev_set_red_lines_and_only_those_are_flagged(screen: RedFlagScreen) -> None:
-    wrong = [
-        (expected, question)
-        for expected, question in _dev_questions()
-        if (screen.screen(question) is not None) != (expected == "RED")
-    ]
+    # RED: a medical flag; CRISIS: the crisis level; CLOT: urgent or emergency. SAFETY questions
+    # may go either way (a safety topic or a flag); every other line must not be flagged.
+    allowed = {
+        "RED": {"emergency", "urgent"},
+        "CRISIS": {"crisis"},
+        "CLOT": {"emergency", "urgent"},
+        "SAFETY": {"crisis", "emergency", "urgent", "none"},
+    }
+    wrong = []
+    for expected, question in _dev_questions():
+        flag = screen.screen(question)
+        level = flag.level if flag is not None else "none"
+        if level not in allowed.get(expected, {"none"}):
+            wrong.append((expected, level, question))
     assert wrong == []
 
 
@@ -179,6 +207,7 @@ def test_normalize_folds_case_apostrophes_emoji_and_punctuation() -> None:
 def _minimal() -> dict:
     return {
         "levels": {
+            "crisis": {"advice": "You matter. Call or text 988."},
             "emergency": {"advice": "Call your local emergency number now."},
             "urgent": {"advice": "See a doctor today."},
         },
@@ -323,27 +352,84 @@ def test_bad_negation_pattern_is_reported(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("pattern", "keys"),
+    ("term", "keys"),
     [
-        ("(a|the|my) fall", {"fal"}),
-        (r"numb\w*", {"num"}),
-        ("l[345]", {"l3", "l4", "l5"}),
-        (r"\w+ pain", {"pai"}),
-        ("can'?t breathe", {"bre"}),
-        ("no", {"no"}),
-        (r"\w+", None),
+        ("a/the/my fall", [{"fal"}, {"a", "the", "my"}]),
+        ("numb*", [{"num"}]),
+        ("l3/l4/l5", [{"l3", "l4", "l5"}]),
+        ("_ pain", [{"pai"}]),
+        ("can't breathe", [{"can"}, {"bre"}]),
+        ("no", [{"no"}]),
+        ("[the] bed", [{"bed"}]),
+        ("(push ups / bench*) today", [{"pus", "ben"}, {"tod"}]),
+        ("_", []),
+        ("nu*", []),
     ],
 )
-def test_word_keys_name_a_word_every_match_contains(pattern: str, keys: set[str] | None) -> None:
-    expected = None if keys is None else frozenset(keys)
-    assert redflags._word_keys(pattern) == expected
+def test_required_keys_name_words_every_match_contains(term: str, keys: list[set[str]]) -> None:
+    found = terms.required_keys(terms.parse(term), lambda name: None)
+    assert set(found) == {frozenset(k) for k in keys}
 
 
-def _screened_messages(screen: RedFlagScreen) -> list[tuple[str, redflags._Message]]:
-    texts = [m for _, m in _flagged_cases()] + _ordinary_messages()
-    return [
-        (text, redflags._Message(screen._prepare(text), screen._not_symptoms)) for text in texts
+@pytest.mark.parametrize(
+    ("term", "matches", "misses"),
+    [
+        ("chest ... pain", ["chest pain", "chest is in bad pain"], ["chest | pain"]),
+        ("pee/peed [a bit] now", ["peed now", "pee a bit now"], ["pee a now"]),
+        ("numb* feet", ["numbness feet", "numb feet"], ["numbfeet"]),
+        ("# kg", ["6 kg", "12 kg"], ["six kg"]),
+        ("(push ups / the gym) hurt", ["push ups hurt", "the gym hurt"], ["push hurt"]),
+        ("can't walk", ["can't walk", "cant walk"], ["can walk"]),
+        ("bed ..., he's 5", ["bed sometimes | he's 5"], ["bed sometimes he's 5"]),
+        ("sore ...6 back", ["sore a b c d e f back"], ["sore a b c d e f g back"]),
+    ],
+)
+def test_term_language_compiles_to_whole_word_patterns(
+    term: str, matches: list[str], misses: list[str]
+) -> None:
+    pattern = re.compile(terms.whole_words([terms.phrase_regex(terms.parse(term), str)]))
+    for text in matches:
+        assert pattern.fullmatch(text), text
+    for text in misses:
+        assert not pattern.fullmatch(text), text
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        "fever(s)?",
+        "(?!x)fever",
+        r"numb\w*",
+        "fever|chills",
+        "[the]",
+        "a ( b",
+        "x / / y",
+        "... pain",
+    ],
+)
+def test_regex_syntax_is_not_part_of_the_term_language(term: str) -> None:
+    with pytest.raises(terms.TermError):
+        terms.parse(term)
+
+
+def test_not_preceded_and_followed_by_and_unless_later(tmp_path: Path) -> None:
+    data = _minimal()
+    data["concepts"]["fever"] = [
+        {"words": "fever", "not_preceded_by": ["hay"], "not_followed_by": ["pitch", "dream*"]},
+        {"words": "chills", "unless_later": ["went away"]},
     ]
+    screen = load_red_flags(_write(tmp_path, data))
+    assert screen.screen("fever and pain") is not None
+    assert screen.screen("hay fever and pain") is None
+    assert screen.screen("fever pitch pain") is None
+    assert screen.screen("fever dreams, pain") is None
+    assert screen.screen("chills and pain") is not None
+    assert screen.screen("chills and pain, then it went away") is None
+
+
+def _screened_messages(screen: RedFlagScreen) -> list[tuple[str, Message]]:
+    texts = [m for _, m in _flagged_cases()] + _ordinary_messages()
+    return [(text, screen.message(text)) for text in texts]
 
 
 def test_prefilter_never_hides_a_regex_match(screen: RedFlagScreen) -> None:
@@ -357,12 +443,19 @@ def test_trying_word_starts_finds_every_match_a_search_finds(screen: RedFlagScre
     for text, message in _screened_messages(screen):
         for name, concept in screen._concepts.items():
             searched = {m.start() for m in concept.pattern.finditer(message.masked)}
-            tried = {m.start() for m in concept.matches(message)}
+            tried = {m.start() for m in concept.matches(message.masked, message.keys)}
             assert searched <= tried, (name, text)
 
 
-def test_every_concept_is_tried_only_at_word_starts(screen: RedFlagScreen) -> None:
-    assert all(concept.starters is not None for concept in screen._concepts.values())
+def test_every_concept_a_rule_names_is_tried_only_at_word_starts(screen: RedFlagScreen) -> None:
+    # Concepts used only inside other terms ("{dose}" = "250mg") may start with a number.
+    named = {
+        name
+        for rule in screen.parts().rules
+        for alternative in rule.alternatives
+        for name in alternative.names
+    }
+    assert [name for name in named if screen._concepts[name].starters is None] == []
 
 
 @pytest.mark.parametrize(
@@ -388,7 +481,7 @@ def test_masking_at_word_starts_blanks_what_a_substitution_blanks(screen: RedFla
     phrases = screen._not_symptoms
     assert phrases is not None and phrases.starters is not None
     for text, message in _screened_messages(screen):
-        assert message.masked == phrases.pattern.sub(redflags._MASK, message.text), text
+        assert message.masked == phrases.pattern.sub(MASK, message.text), text
 
 
 @pytest.mark.parametrize(
@@ -454,3 +547,210 @@ def test_leaks_nobody_felt_are_told_from_wet_clothes_and_small_children(
     assert (flag is not None) == flagged, flag
     if flagged:
         assert flag.rule == "bladder-bowel-control"
+
+
+# --- the rewrite keeps every old answer unless a change is listed with its reason -----------
+
+
+def _old_answers() -> dict[str, tuple[str, str | None]]:
+    """Message -> (answer before the rewrite, answer now when it changed on purpose)."""
+    answers: dict[str, tuple[str, str | None]] = {}
+    for line in _lines(DATA / "red_flags_old_answers.tsv"):
+        old, message, *change = line.split("\t")
+        if change:
+            assert len(change) == 2 and change[1].strip(), f"a change needs a reason: {line!r}"
+        answers[message] = (old, change[0] if change else None)
+    return answers
+
+
+def _data_file_messages() -> list[str]:
+    messages = []
+    paths = sorted(DATA.glob("*.tsv")) + sorted(DATA.glob("*.txt")) + [DEV_QUESTIONS]
+    for path in paths:
+        if path.name == "red_flags_old_answers.tsv" or not path.is_file():
+            continue
+        for line in _lines(path):
+            messages.append(line.split("\t")[-1] if path.suffix == ".tsv" else line)
+    return messages
+
+
+def test_old_answers_cover_every_data_file_line() -> None:
+    recorded = _old_answers()
+    assert [m for m in _data_file_messages() if m not in recorded] == []
+
+
+def test_every_old_answer_is_kept_or_changed_on_purpose(screen: RedFlagScreen) -> None:
+    wrong = []
+    for message, (old, changed) in _old_answers().items():
+        flag = screen.screen(message)
+        now = flag.level if flag is not None else "none"
+        expected = changed or old
+        if now != expected:
+            wrong.append((expected, now, message))
+    assert wrong == []
+
+
+# --- crisis, blood clots and foot drop -------------------------------------------------------
+
+
+def test_crisis_advice_is_warm_short_and_names_real_helplines(screen: RedFlagScreen) -> None:
+    flag = screen.screen("I want to kill myself")
+    assert flag is not None and flag.level == "crisis"
+    assert "you matter" in flag.advice.lower() and "this pain is real" in flag.advice.lower()
+    for number in ("988", "116 123", "https://findahelpline.com", "911", "999", "112"):
+        assert number in flag.advice
+    assert len(flag.advice) < 600
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I have chest pain and I want to kill myself",
+        "I can't control my bladder and I want to end it all",
+        "fever and back pain, I feel suicidal",
+    ],
+)
+def test_crisis_wording_wins_over_a_medical_flag(screen: RedFlagScreen, message: str) -> None:
+    flag = screen.screen(message)
+    assert flag is not None and flag.level == "crisis"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I'm not suicidal, just fed up with my hip",
+        "this pain is killing me",
+        "I could kill for a coffee",
+        "the stretch killed my legs",
+        "ending it all with the old physio, trying this instead",
+        "hanging myself upside down on an inversion table",
+        "suicide squats wrecked my legs",
+    ],
+)
+def test_figures_of_speech_are_not_a_crisis(screen: RedFlagScreen, message: str) -> None:
+    assert screen.screen(message) is None
+
+
+def test_clot_rules_send_their_own_advice(screen: RedFlagScreen) -> None:
+    urgent = screen.screen("my left calf is swollen and hot since the flight")
+    emergency = screen.screen("my calf is swollen and sore and now I'm short of breath")
+    generic = screen.screen("fever and back pain")
+    assert urgent is not None and emergency is not None and generic is not None
+    assert (urgent.level, emergency.level) == ("urgent", "emergency")
+    assert "today" in urgent.advice and "do not massage or rub the leg" in urgent.advice.lower()
+    assert "do not massage or rub the leg" in emergency.advice.lower()
+    assert "emergency number now" in emergency.advice
+    assert urgent.advice != generic.advice and emergency.advice != urgent.advice
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I'm diabetic with numb feet, can I use the Footballer?",
+        "I've had neuropathy in my feet for years, is rolling ok",
+        "I had a DVT two years ago, is calf massage dangerous",
+        "I'm on warfarin, can I use the ball",
+        "I've had foot drop since a stroke ten years ago, can I use the ball on my hip",
+    ],
+)
+def test_known_long_standing_conditions_are_safety_questions_not_flags(
+    screen: RedFlagScreen, message: str
+) -> None:
+    assert screen.screen(message) is None
+
+
+@pytest.mark.parametrize(
+    ("message", "level"),
+    [
+        ("I'm diabetic and suddenly my feet went numb and both legs are weak", "emergency"),
+        ("I had a DVT years ago and now my calf is swollen and hurts again", "urgent"),
+        ("I had foot drop years ago and now it's back since last week", "urgent"),
+    ],
+)
+def test_a_known_condition_that_changes_is_still_flagged(
+    screen: RedFlagScreen, message: str, level: str
+) -> None:
+    flag = screen.screen(message)
+    assert flag is not None and flag.level == level
+
+
+def test_yaml_booleans_in_word_lists_get_a_clear_error(tmp_path: Path) -> None:
+    data = _minimal()
+    data["concepts"]["fever"] = [{"words": "fever", "not_followed_by": [False]}]
+    with pytest.raises(ContentError, match="quotes"):
+        load_red_flags(_write(tmp_path, data))
+
+
+def test_rule_advice_names_a_known_text(tmp_path: Path) -> None:
+    data = _minimal()
+    data["advice_texts"] = {"fever-advice": "Fever advice."}
+    data["rules"][1]["advice"] = "fever-advice"
+    screen = load_red_flags(_write(tmp_path, data))
+    assert screen.screen("fever and pain").advice == "Fever advice."
+    data["rules"][1]["advice"] = "nope"
+    with pytest.raises(ContentError) as caught:
+        load_red_flags(_write(tmp_path, data))
+    assert (caught.value.entry, caught.value.field) == ("fever", "advice")
+
+
+# --- the compiled tables cached on disk ------------------------------------------------------
+
+
+def _answers(screen: RedFlagScreen) -> list[tuple[str, str] | None]:
+    return [
+        (flag.level, flag.rule) if (flag := screen.screen(m)) is not None else None
+        for m in _data_file_messages()
+    ]
+
+
+def test_cached_tables_answer_like_freshly_compiled_ones(
+    screen: RedFlagScreen, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    load_red_flags(CONTENT_FILE)
+    files = list((tmp_path / "cache").glob("red_flags-*.json"))
+    assert len(files) == 1
+    cached = cache.read(files[0].stem.removeprefix("red_flags-"))
+    assert cached is not None
+    assert _answers(cached) == _answers(screen)
+    assert load_red_flags(CONTENT_FILE).rule_ids == screen.rule_ids
+
+
+def test_a_changed_file_is_compiled_afresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    data = _minimal()
+    path = _write(tmp_path, data)
+    assert load_red_flags(path).screen("fever and pain") is not None
+    data["concepts"]["fever"] = ["temperature"]
+    _write(tmp_path, data)
+    assert load_red_flags(path).screen("fever and pain") is None
+    assert len(list((tmp_path / "cache").glob("red_flags-*.json"))) == 2
+
+
+def test_a_broken_or_unwritable_cache_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(cache.CACHE_ENV, str(folder))
+    path = _write(tmp_path, _minimal())
+    load_red_flags(path)
+    for file in folder.glob("red_flags-*.json"):
+        file.write_text("{not json", encoding="utf-8")
+    assert load_red_flags(path).screen("fever and pain") is not None
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv(cache.CACHE_ENV, str(blocker / "cache"))
+    assert load_red_flags(path).screen("fever and pain") is not None
+    monkeypatch.setenv(cache.CACHE_ENV, "")
+    assert cache.cache_dir() is None
+    assert load_red_flags(path).screen("fever and pain") is not None
+
+
+def test_invalid_content_is_reported_even_with_a_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    data = _minimal()
+    data["rules"][1]["level"] = "soonish"
+    with pytest.raises(ContentError):
+        load_red_flags(_write(tmp_path, data))

@@ -1,0 +1,326 @@
+"""Screening one message against the compiled rules: which red flag, if any, it raises."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from backchain.bot.understanding.redflags.normalize import SENTENCE_MARK, correct_typos, normalize
+from backchain.bot.understanding.redflags.terms import KEY_LENGTH, whole_words
+
+# Most severe first: the first level with a matching rule wins. "crisis" (thoughts of suicide or
+# self-harm) is not medical triage but comes first: its reply is sent alone.
+LEVELS: tuple[str, ...] = ("crisis", "emergency", "urgent")
+# How far back a negation may reach; longer chains of filler words are not negations.
+NEGATION_LOOKBACK = 120
+MASK = " _ "
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    level: str  # one of LEVELS
+    rule: str  # rule id
+    label: str
+    advice: str  # the advice text from content: the rule's own, or its level's
+
+
+@dataclass(frozen=True)
+class Group:
+    """Concepts that must all be found in one sentence ("a & b"), or one concept on its own."""
+
+    names: tuple[str, ...]
+    # The longest stretch, in words, that holds one match of each concept; None for any length.
+    max_words: int | None = None
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One `match` line: every group must be found somewhere in the message."""
+
+    groups: tuple[Group, ...]
+    # Every concept of every group, and the groups that need more than presence.
+    names: tuple[str, ...] = field(init=False)
+    placed: tuple[Group, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        names = tuple(name for group in self.groups for name in group.names)
+        object.__setattr__(self, "names", names)
+        placed = tuple(group for group in self.groups if len(group.names) > 1)
+        object.__setattr__(self, "placed", placed)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    level: str
+    label: str
+    # Any one alternative is enough.
+    alternatives: tuple[Alternative, ...]
+    advice: str  # the text sent when this rule is the one that matched
+
+
+KeySets = tuple[frozenset[str], ...]  # a match has a word starting with a key of each set
+
+
+class Concept:
+    """One concept's terms as regex fragments, compiled only when a message needs them."""
+
+    def __init__(
+        self,
+        fragments: list[str],
+        keys: frozenset[str] | None,
+        single_keys: frozenset[str],
+        combined_keys: dict[str, tuple[KeySets, ...]],
+        starters: dict[str, tuple[int, ...]] | None,
+    ):
+        self.fragments = fragments
+        # Every match contains a word starting with one of these keys; None when unknown.
+        self.keys = keys
+        # Keys of the terms that need only one word: any of them in a message may match.
+        self.single_keys = single_keys
+        # Terms that need several words, by a key of their least common word: such a term may
+        # match when each of its other key sets is met too.
+        self.combined_keys = combined_keys
+        self.combined_first_keys = frozenset(combined_keys)
+        # The fragments that can start with a word of each key; None: the whole text is searched.
+        self.starters = starters
+        self.starter_keys = frozenset(starters) if starters is not None else frozenset()
+        self._by_key: dict[str, re.Pattern[str]] = {}
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(whole_words(self.fragments))
+
+    def starter(self, key: str) -> re.Pattern[str]:
+        pattern = self._by_key.get(key)
+        if pattern is None:
+            assert self.starters is not None
+            fragments = [self.fragments[i] for i in self.starters[key]]
+            pattern = self._by_key[key] = re.compile(whole_words(fragments))
+        return pattern
+
+    def matches(self, text: str, message_keys: set[str]) -> list[re.Match[str]]:
+        if self.starters is None:
+            return list(self.pattern.finditer(text))
+        return _matches_at_word_starts(self, text, message_keys)
+
+    def could_match(self, message_keys: set[str]) -> bool:
+        if self.keys is None:
+            return True
+        if self.keys.isdisjoint(message_keys):
+            return False
+        if not self.single_keys.isdisjoint(message_keys):
+            return True
+        combined = self.combined_keys
+        for key in self.combined_first_keys.intersection(message_keys):
+            for other_key_sets in combined[key]:
+                for keys in other_key_sets:
+                    if keys.isdisjoint(message_keys):
+                        break
+                else:
+                    return True
+        return False
+
+
+def _matches_at_word_starts(
+    concept: Concept, text: str, message_keys: set[str]
+) -> list[re.Match[str]]:
+    """A match at every word start where one can begin; far quicker than a search.
+
+    The normalised text is words separated by single spaces, so a match can only start at the
+    start of a word, and only the terms that can begin with that word's key are tried there.
+    """
+    matches = []
+    for key in concept.starter_keys.intersection(message_keys):
+        pattern = concept.starter(key)
+        if text.startswith(key):
+            match = pattern.match(text)
+            if match:
+                matches.append(match)
+        needle = " " + key
+        found = text.find(needle)
+        while found >= 0:
+            match = pattern.match(text, found + 1)
+            if match:
+                matches.append(match)
+            found = text.find(needle, found + 1)
+    return matches
+
+
+class Negation:
+    """Decides whether a matched symptom is negated by the words around it."""
+
+    def __init__(self, before: str, after: str):
+        self.before = before  # the patterns' sources, compiled when first needed
+        self.after = after
+
+    @cached_property
+    def _before(self) -> re.Pattern[str]:
+        return re.compile(self.before)
+
+    @cached_property
+    def _after(self) -> re.Pattern[str]:
+        return re.compile(self.after)
+
+    def cancels(self, text: str, start: int, end: int) -> bool:
+        lookback = text[max(0, start - NEGATION_LOOKBACK) : start].rstrip()
+        if self._before.search(lookback):
+            return True
+        return self._after.match(text, end) is not None
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a match stands: its sentence and its first and last word, counted from 0."""
+
+    sentence: int
+    first_word: int
+    last_word: int
+
+    @classmethod
+    def of(cls, text: str, start: int, end: int) -> Place:
+        first = text.count(" ", 0, start)
+        return cls(
+            sentence=text.count(SENTENCE_MARK, 0, start),
+            first_word=first,
+            last_word=first + text.count(" ", start, end),
+        )
+
+
+class Message:
+    """One message being screened, with what has been found in it so far."""
+
+    def __init__(self, text: str, not_symptoms: Concept | None):
+        self.text = text
+        self.keys = {word[:KEY_LENGTH] for word in text.split(" ")}
+        self.found: dict[str, bool] = {}
+        self.places: dict[str, list[Place]] = {}
+        self._not_symptoms = not_symptoms
+
+    @cached_property
+    def masked(self) -> str:
+        """The text with everyday look-alike phrases blanked out, computed when first needed."""
+        phrases = self._not_symptoms
+        if phrases is None or not phrases.could_match(self.keys):
+            return self.text
+        return blank_out(self.text, phrases.matches(self.text, self.keys))
+
+
+def blank_out(text: str, matches: list[re.Match[str]]) -> str:
+    """`text` with each match replaced by a mask; of overlapping matches the earliest, longest wins.
+
+    Same result as a regex substitution of the whole phrase list, but only word starts whose key
+    can begin a phrase are tried, which is far quicker than searching every position.
+    """
+    if not matches:
+        return text
+    pieces = []
+    end = 0
+    for match in sorted(matches, key=lambda m: (m.start(), -m.end())):
+        if match.start() < end:
+            continue
+        pieces.append(text[end : match.start()])
+        pieces.append(MASK)
+        end = match.end()
+    pieces.append(text[end:])
+    return "".join(pieces)
+
+
+@dataclass(frozen=True)
+class ScreenParts:
+    """What a screen is built from (for the on-disk cache)."""
+
+    rules: list[Rule]
+    concepts: dict[str, Concept]
+    negation: Negation
+    not_symptoms: Concept | None
+    typos: dict[str, str]
+
+
+class RedFlagScreen:
+    """Screens free text for red-flag symptoms; built by `load_red_flags`."""
+
+    def __init__(
+        self,
+        rules: Iterable[Rule],
+        concepts: dict[str, Concept],
+        negation: Negation,
+        not_symptoms: Concept | None,
+        typos: dict[str, str],
+    ):
+        severity = {level: rank for rank, level in enumerate(LEVELS)}
+        self._rules = sorted(rules, key=lambda rule: severity[rule.level])
+        self._concepts = concepts
+        self._negation = negation
+        self._not_symptoms = not_symptoms
+        self._typos = typos
+
+    def parts(self) -> ScreenParts:
+        return ScreenParts(
+            self._rules, self._concepts, self._negation, self._not_symptoms, self._typos
+        )
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(rule.id for rule in self._rules)
+
+    def screen(self, text: str) -> RedFlag | None:
+        """The most severe red flag in `text`, or None."""
+        message = self.message(text)
+        found = message.found
+        for rule in self._rules:
+            for alternative in rule.alternatives:
+                # Presence is cheap and cached; where the matches stand is checked only after.
+                for name in alternative.names:
+                    present = found.get(name)
+                    if present is None:
+                        present = self._present(name, message)
+                    if not present:
+                        break
+                else:
+                    if all(self._together(group, message) for group in alternative.placed):
+                        return RedFlag(rule.level, rule.id, rule.label, rule.advice)
+        return None
+
+    def message(self, text: str) -> Message:
+        """`text` normalised, with typing slips in key words corrected, ready to screen."""
+        return Message(correct_typos(normalize(text), self._typos), self._not_symptoms)
+
+    def _together(self, group: Group, message: Message) -> bool:
+        """Whether one match of each concept of `group` shares a sentence (and a word window)."""
+        limit = group.max_words
+        for places in itertools.product(*(self._places(n, message) for n in group.names)):
+            if len({place.sentence for place in places}) != 1:
+                continue
+            first = min(place.first_word for place in places)
+            last = max(place.last_word for place in places)
+            if limit is None or last - first < limit:
+                return True
+        return False
+
+    def _places(self, name: str, message: Message) -> list[Place]:
+        places = message.places.get(name)
+        if places is None:
+            text = message.masked
+            places = [
+                Place.of(text, m.start(), m.end())
+                for m in self._concepts[name].matches(text, message.keys)
+                if not self._negation.cancels(text, m.start(), m.end())
+            ]
+            message.places[name] = places
+        return places
+
+    def _present(self, name: str, message: Message) -> bool:
+        found = message.found.get(name)
+        if found is None:
+            concept = self._concepts[name]
+            text = message.masked
+            found = concept.could_match(message.keys) and any(
+                not self._negation.cancels(text, m.start(), m.end())
+                for m in concept.matches(text, message.keys)
+            )
+            message.found[name] = found
+        return found
