@@ -41,6 +41,8 @@ _SHAPES: dict[str, dict[str, tuple[str, ...]]] = {
         "skip": ("int", "int"),
         "hurt": ("int", "int"),
         "stop": ("int",),
+        "checked": (),  # a doctor has checked me since the warning
+        "notyet": (),
         "gentle": ("int", "int"),  # did the gentler way of a painful step
         "move": ("int", "int"),  # leave a painful area for today
     },

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 from backchain.bot.chat import callbacks
@@ -104,8 +106,47 @@ def _current_reply(services: Services, user: User, session: StoredSession) -> Re
     return step_reply(services, session.id, plan, plan.steps[max(0, session.current_step)])
 
 
+RED_FLAG_GATE_DAYS = 7
+
+
+def red_flag_gate(services: Services, user: User) -> Reply | None:
+    """Within a week of a red-flag warning, unless a doctor has checked them since: ask first."""
+    events = services.questions.red_flags_for_user(user.id)
+    if not events:
+        return None
+    last = events[-1].at
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    if services.clock() - last > timedelta(days=RED_FLAG_GATE_DAYS):
+        return None
+    checked = services.routine_settings.get(user.id).checked_after_red_flag_at
+    if checked is not None and checked >= last:
+        return None
+    msg = services.content.messages
+    rows = (
+        (Button(msg("button_doctor_checked"), callbacks.build("s", "checked")),),
+        (Button(msg("button_not_checked"), callbacks.build("s", "notyet")),),
+    )
+    return Reply(msg("red_flag_gate"), rows)
+
+
+def _gate_answer(services: Services, user: User, chat_id: int, checked: bool) -> Outcome | None:
+    if red_flag_gate(services, user) is None:
+        return None
+    if not checked:
+        return Outcome().say(Reply(services.content.messages("red_flag_not_checked")))
+    settings = services.routine_settings.get(user.id)
+    services.routine_settings.save(
+        user.id, replace(settings, checked_after_red_flag_at=services.clock())
+    )
+    return begin(services, user, chat_id)
+
+
 def begin(services: Services, user: User, chat_id: int) -> Outcome:
     """/session: offer to resume an unfinished session, else start today's."""
+    gate = red_flag_gate(services, user)
+    if gate is not None:
+        return Outcome().say(gate)
     unfinished = services.sessions.unfinished(user.id)
     if unfinished is None:
         return _start_new(services, user)
@@ -192,6 +233,8 @@ def handle_press(services: Services, user: User, chat_id: int, press: Press) -> 
     """A session or timer button. None means stale or forged: the caller says it has expired."""
     if press.namespace == "s" and press.action == "new":
         return begin(services, user, chat_id)
+    if press.namespace == "s" and press.action in ("checked", "notyet"):
+        return _gate_answer(services, user, chat_id, press.action == "checked")
     try:
         session = services.sessions.get(press.int_arg(0), user.id)
     except SessionNotFound:
