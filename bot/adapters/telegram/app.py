@@ -10,12 +10,13 @@ import logging
 import secrets
 from urllib.parse import urlparse
 
+from backchain.bot.adapters.clock import file_clock
 from backchain.bot.adapters.config import Settings
 from backchain.bot.adapters.logsafety import install_token_redaction
 from backchain.bot.chat.conversation import COMMANDS, Conversation
 from backchain.bot.chat.incoming import Incoming
 from backchain.bot.chat.replies import Outcome, Reply, split_text
-from backchain.bot.chat.services import Services, build_services
+from backchain.bot.chat.services import Services, build_services, utc_now
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
@@ -198,7 +199,10 @@ def build_application(
     """
     assert settings.token, "build_application needs a token"
     services = services or build_services(
-        settings.db_path, settings.content_dir, files_dir=settings.files_dir
+        settings.db_path,
+        settings.content_dir,
+        clock=file_clock(settings.clock_file) if settings.clock_file else utc_now,
+        files_dir=settings.files_dir,
     )
     builder = (
         ApplicationBuilder()
