@@ -35,10 +35,16 @@ class BotClock:
     def day(self, days: int, hour: int, minute: int = 0) -> None:
         self.set(MONDAY.replace(hour=hour, minute=minute) + timedelta(days=days))
 
-    async def reminder_time(self, days: int) -> None:
-        """Just before 20:00 (earlier days' missed reminders are moved on), then just after."""
+    async def reminder_time(self, days: int, db_path: Path) -> None:
+        """Just before 20:00, until the reminder waits for that day's 20:00 (missed ones of the
+        days skipped over are moved on), then just after."""
         self.day(days, 19, 59)
-        await asyncio.sleep(3 * TICK)
+        target = int((MONDAY.replace(hour=20) + timedelta(days=days)).timestamp())
+        for _ in range(100):
+            rows = query(db_path, "SELECT next_due FROM reminders WHERE user_id = ?", (USER_ID,))
+            if rows and rows[0][0] >= target:
+                break
+            await asyncio.sleep(TICK / 2)
         self.set(self.now + timedelta(minutes=1, seconds=5))
 
 
@@ -60,11 +66,14 @@ async def session(user: SimulatedUser, before: str, after: str) -> str:
     assert "Today's session" in intro
     await user.next_reply()  # the pain question
     await user.press(before)
+    await user.next_reply()  # the pain question, closed in place
     step = await user.next_reply()
     while "✅ Done" in step.button_labels:
         await user.press("✅ Done")
+        await user.next_reply()  # the step, closed in place
         step = await user.next_reply()
     await user.press(after)
+    await user.next_reply()
     return await text(user)
 
 
@@ -115,7 +124,7 @@ async def test_a_week_of_use(
 
     # Tuesday is a rest day: the 20:00 tick sends nothing.
     since = len(fake_api.calls)
-    await clock.reminder_time(1)
+    await clock.reminder_time(1, bot.db_path)
     await asyncio.sleep(4 * TICK)
     assert not any(NUDGE in t for t in sent_texts(fake_api, since))
     assert user.unread() == []
@@ -125,16 +134,12 @@ async def test_a_week_of_use(
         clock.day(day, 18, 0)
         assert "Session complete" in await session(user, before, after)
         since = len(fake_api.calls)
-        clock.day(
-            day,
-            20,
-            0,
-        )
+        await clock.reminder_time(day, bot.db_path)
         await asyncio.sleep(4 * TICK)
         assert not any(NUDGE in t for t in sent_texts(fake_api, since))
 
     # Sunday 20:00: the weekly summary, then the one-tap check.
-    await clock.reminder_time(6)
+    await clock.reminder_time(6, bot.db_path)
     summary = (await user.next_reply(timeout=10)).text or ""
     assert "Your week" in summary and "3 sessions in the last seven days" in summary
     assert "What changed" in summary and "Next week" in summary
