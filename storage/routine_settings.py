@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from backchain.storage.sessions import to_db_time
 from sqlite_utils import Database
 
 
@@ -11,6 +13,7 @@ from sqlite_utils import Database
 class RoutineSettings:
     rest_day_note: bool = False
     summary_weekday: int | None = None  # 0 = Monday; None: no weekly summary
+    checked_after_red_flag_at: datetime | None = None
 
 
 class RoutineSettingsRepository:
@@ -19,20 +22,28 @@ class RoutineSettingsRepository:
 
     def get(self, user_id: int) -> RoutineSettings:
         row = self.db.execute(
-            "SELECT rest_day_note, summary_weekday FROM routine_settings WHERE user_id = ?",
+            "SELECT rest_day_note, summary_weekday, checked_after_red_flag_at"
+            " FROM routine_settings WHERE user_id = ?",
             [user_id],
         ).fetchone()
-        return RoutineSettings(bool(row[0]), row[1]) if row else RoutineSettings()
+        if row is None:
+            return RoutineSettings()
+        checked = datetime.fromisoformat(row[2]) if row[2] else None
+        return RoutineSettings(bool(row[0]), row[1], checked)
 
     def save(self, user_id: int, settings: RoutineSettings) -> None:
         weekday = settings.summary_weekday
+        checked_at = settings.checked_after_red_flag_at
+        checked = None if checked_at is None else to_db_time(checked_at)
         if weekday is not None and not 0 <= weekday <= 6:
             raise ValueError(f"weekday must be 0-6, got {weekday!r}")
         with self.db.atomic():
             self.db.execute(
-                "INSERT INTO routine_settings (user_id, rest_day_note, summary_weekday)"
-                " VALUES (?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+                "INSERT INTO routine_settings"
+                " (user_id, rest_day_note, summary_weekday, checked_after_red_flag_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
                 " rest_day_note = excluded.rest_day_note,"
-                " summary_weekday = excluded.summary_weekday",
-                [user_id, int(settings.rest_day_note), weekday],
+                " summary_weekday = excluded.summary_weekday,"
+                " checked_after_red_flag_at = excluded.checked_after_red_flag_at",
+                [user_id, int(settings.rest_day_note), weekday, checked],
             )

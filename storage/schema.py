@@ -176,6 +176,7 @@ def m006_routine_settings(db: Database) -> None:
             "user_id": int,
             "rest_day_note": int,  # 1: a short note on rest days; 0: stay quiet
             "summary_weekday": int,  # 0 = Monday .. 6 = Sunday; NULL: no weekly summary
+            "checked_after_red_flag_at": str,  # "a doctor has checked me" after a red flag
         },
         pk="user_id",
         foreign_keys=[("user_id", "users", "id")],

@@ -25,6 +25,7 @@ class Settings:
     files_dir: Path | None = None
     reminder_tick_seconds: float = 30.0
     timer_scale: float = 1.0  # < 1 makes session timers fire sooner (demos and tests)
+    clock_file: Path | None = None  # a file holding the time to use (demos and tests)
 
 
 def read_token(token_file: str | None, env: Mapping[str, str]) -> str | None:
@@ -66,4 +67,5 @@ def settings_from(
         files_dir=Path(env["BACKCHAIN_FILES_DIR"]) if env.get("BACKCHAIN_FILES_DIR") else None,
         reminder_tick_seconds=float(tick) if tick else 30.0,
         timer_scale=float(env.get("BACKCHAIN_TIMER_SCALE") or 1.0),
+        clock_file=Path(env["BACKCHAIN_CLOCK_FILE"]) if env.get("BACKCHAIN_CLOCK_FILE") else None,
     )

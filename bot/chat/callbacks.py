@@ -37,14 +37,18 @@ _SHAPES: dict[str, dict[str, tuple[str, ...]]] = {
         "over": ("int",),
         "pain": ("int", "id", "int"),  # session, before|after, score
         "timer": ("int", "int"),
+        "more": ("int", "int"),  # the step's full texts
         "done": ("int", "int"),
         "skip": ("int", "int"),
         "hurt": ("int", "int"),
         "stop": ("int",),
+        "checked": (),  # a doctor has checked me since the warning
+        "notyet": (),
         "gentle": ("int", "int"),  # did the gentler way of a painful step
         "move": ("int", "int"),  # leave a painful area for today
     },
-    "tm": {"side": ("int", "int"), "end": ("int", "int")},  # timer events, fed back by adapters
+    # timer events, fed back by adapters: session, step (, seconds since the start)
+    "tm": {"tick": ("int", "int", "int"), "end": ("int", "int")},
     "r": {  # reminders, rest-day notes and the weekly summary day
         "time": ("int",),
         "off": (),

@@ -159,6 +159,9 @@ def reminder_replies(services: Services, user: User) -> list[Reply]:
         replies.append(weekly.summary_reply(services, user))
     if services.sessions.finished_on(user.id, today):
         return replies
+    gate = session_flow.red_flag_gate(services, user)
+    if gate is not None:
+        return [*replies, gate]
     status, plan = session_flow.todays_plan(services, user)
     if not status.due(today):
         if settings.rest_day_note:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 from backchain.bot.chat import callbacks
@@ -53,38 +55,87 @@ def pain_question(services: Services, session_id: int, when: str) -> Reply:
     return Reply(services.content.messages(f"pain_{when}_question"), rows)
 
 
-def step_reply(services: Services, session_id: int, plan: SessionPlan, step: PlannedStep) -> Reply:
+def first_sentence(text: str) -> str:
+    """The first sentence of a content text: the short form shown on a phone."""
+    text = " ".join(text.split())
+    match = re.search(r"(?<=[.!?])\s+(?=[A-Z])", text)
+    return text[: match.start()] if match else text
+
+
+def step_text(
+    services: Services, plan: SessionPlan, step: PlannedStep, detail: bool = False
+) -> str:
+    """One short message per step: tool, position, movement, time. The pressure guidance in
+    full on the session's first step, then one line; `detail` gives every text in full."""
     msg = services.content.messages
     program = services.content.program
     sides = {"left-right": "step_time_sides", "left": "step_time_left", "right": "step_time_right"}
     time_key = sides.get(step.sides, "step_time_both")
+    short = (lambda text: text.strip()) if detail else first_sentence
     lines = [
         msg("step_heading", number=step.index + 1, total=len(plan.steps), title=step.title),
         msg("step_tool", tool=program.tool_names.get(step.tool, step.tool)),
     ]
+    if step.caution:
+        lines.append(msg("step_caution", text=html.escape(step.caution, quote=False)))
     note = substitution_note(program, step)
-    if note:
+    if note and detail:
         lines.append(f"<i>{html.escape(note, quote=False)}</i>")
     lines += [
-        msg("step_position", text=step.position.strip()),
-        msg("step_technique", text=step.technique.strip()),
-        msg("step_pressure", text=step.pressure.strip()),
-        msg(time_key, seconds=step.seconds),
+        msg("step_position", text=short(step.position)),
+        msg("step_technique", text=short(step.technique)),
     ]
-    if step.caution:
-        lines.insert(2, msg("step_caution", text=html.escape(step.caution, quote=False)))
-    rows = (
+    if detail or step.index == 0:
+        lines.append(msg("step_pressure", text=step.pressure.strip()))
+    else:
+        lines.append(msg("step_pressure_short"))
+    lines.append(msg(time_key, seconds=step.seconds))
+    return "\n".join(lines)
+
+
+def step_buttons(
+    services: Services, session_id: int, index: int, timer: bool = True, detail: bool = True
+) -> tuple[tuple[Button, ...], ...]:
+    msg = services.content.messages
+    first_row = [Button(msg("button_done"), callbacks.build("s", "done", session_id, index))]
+    if timer:
+        first_row.insert(
+            0, Button(msg("button_timer"), callbacks.build("s", "timer", session_id, index))
+        )
+    last_row = [Button(msg("button_stop"), callbacks.build("s", "stop", session_id))]
+    if detail:
+        last_row.insert(
+            0, Button(msg("button_more"), callbacks.build("s", "more", session_id, index))
+        )
+    return (
+        tuple(first_row),
         (
-            Button(msg("button_timer"), callbacks.build("s", "timer", session_id, step.index)),
-            Button(msg("button_done"), callbacks.build("s", "done", session_id, step.index)),
+            Button(msg("button_skip"), callbacks.build("s", "skip", session_id, index)),
+            Button(msg("button_hurt"), callbacks.build("s", "hurt", session_id, index)),
         ),
-        (
-            Button(msg("button_skip"), callbacks.build("s", "skip", session_id, step.index)),
-            Button(msg("button_hurt"), callbacks.build("s", "hurt", session_id, step.index)),
-        ),
-        (Button(msg("button_stop"), callbacks.build("s", "stop", session_id)),),
+        tuple(last_row),
     )
-    return Reply("\n\n".join(lines), rows)
+
+
+def step_reply(services: Services, session_id: int, plan: SessionPlan, step: PlannedStep) -> Reply:
+    return Reply(step_text(services, plan, step), step_buttons(services, session_id, step.index))
+
+
+def _more_detail(services: Services, session: StoredSession, index: int) -> Outcome | None:
+    """ "More detail": the same step message, edited in place to every text in full."""
+    if not _step_is_current(session, index):
+        return None
+    plan = SessionPlan.from_json(session.plan)
+    text = step_text(services, plan, plan.steps[index], detail=True)
+    rows = step_buttons(services, session.id, index, detail=False)
+    return Outcome().say(Reply(text, rows, edit=True))
+
+
+def _closed_step(services: Services, plan: SessionPlan, index: int, key: str) -> Reply:
+    """What a step message becomes once answered: one line, no buttons."""
+    step = plan.steps[index]
+    msg = services.content.messages
+    return Reply(msg(key, number=index + 1, total=len(plan.steps), title=step.title), edit=True)
 
 
 def _current_reply(services: Services, user: User, session: StoredSession) -> Reply:
@@ -104,8 +155,47 @@ def _current_reply(services: Services, user: User, session: StoredSession) -> Re
     return step_reply(services, session.id, plan, plan.steps[max(0, session.current_step)])
 
 
+RED_FLAG_GATE_DAYS = 7
+
+
+def red_flag_gate(services: Services, user: User) -> Reply | None:
+    """Within a week of a red-flag warning, unless a doctor has checked them since: ask first."""
+    events = services.questions.red_flags_for_user(user.id)
+    if not events:
+        return None
+    last = events[-1].at
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    if services.clock() - last > timedelta(days=RED_FLAG_GATE_DAYS):
+        return None
+    checked = services.routine_settings.get(user.id).checked_after_red_flag_at
+    if checked is not None and checked >= last:
+        return None
+    msg = services.content.messages
+    rows = (
+        (Button(msg("button_doctor_checked"), callbacks.build("s", "checked")),),
+        (Button(msg("button_not_checked"), callbacks.build("s", "notyet")),),
+    )
+    return Reply(msg("red_flag_gate"), rows)
+
+
+def _gate_answer(services: Services, user: User, chat_id: int, checked: bool) -> Outcome | None:
+    if red_flag_gate(services, user) is None:
+        return None
+    if not checked:
+        return Outcome().say(Reply(services.content.messages("red_flag_not_checked")))
+    settings = services.routine_settings.get(user.id)
+    services.routine_settings.save(
+        user.id, replace(settings, checked_after_red_flag_at=services.clock())
+    )
+    return begin(services, user, chat_id)
+
+
 def begin(services: Services, user: User, chat_id: int) -> Outcome:
     """/session: offer to resume an unfinished session, else start today's."""
+    gate = red_flag_gate(services, user)
+    if gate is not None:
+        return Outcome().say(gate)
     unfinished = services.sessions.unfinished(user.id)
     if unfinished is None:
         return _start_new(services, user)
@@ -192,6 +282,8 @@ def handle_press(services: Services, user: User, chat_id: int, press: Press) -> 
     """A session or timer button. None means stale or forged: the caller says it has expired."""
     if press.namespace == "s" and press.action == "new":
         return begin(services, user, chat_id)
+    if press.namespace == "s" and press.action in ("checked", "notyet"):
+        return _gate_answer(services, user, chat_id, press.action == "checked")
     try:
         session = services.sessions.get(press.int_arg(0), user.id)
     except SessionNotFound:
@@ -205,6 +297,7 @@ def handle_press(services: Services, user: User, chat_id: int, press: Press) -> 
         "over": lambda: _start_over(services, user, session),
         "pain": lambda: _pain(services, user, session, press),
         "timer": lambda: _start_timer(services, user, session, press.int_arg(1)),
+        "more": lambda: _more_detail(services, session, press.int_arg(1)),
         "stop": lambda: _pause(services, user, session),
     }
     if press.action == "hurt":
@@ -237,12 +330,14 @@ def _pain(services: Services, user: User, session: StoredSession, press: Press) 
         )
         if moved is None:
             return None
+        noted = Reply(services.content.messages("pain_before_noted", score=score), edit=True)
         if stop:
             text = services.content.messages("pain_too_high_today", pain=score)
-            return Outcome().say(Reply(text))
-        return Outcome().say(_current_reply(services, user, moved))
+            return Outcome().say(noted).say(Reply(text))
+        return Outcome().say(noted).say(_current_reply(services, user, moved))
     if when == "after" and services.sessions.finish(session.id, user.id, score, services.clock()):
-        return Outcome().say(_summary(services, user, session.id))
+        noted = Reply(services.content.messages("pain_after_noted", score=score), edit=True)
+        return Outcome().say(noted).say(_summary(services, user, session.id))
     return None
 
 
@@ -250,26 +345,47 @@ def _step_is_current(session: StoredSession, step_index: int) -> bool:
     return session.status == "active" and session.current_step == step_index
 
 
+TIMER_UPDATE_SECONDS = 15  # how often a running timer's message is edited (Telegram limits)
+
+
+def _timer_text(
+    services: Services, plan: SessionPlan, index: int, elapsed: int
+) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+    """The step message while its timer runs: the step and one status line."""
+    msg = services.content.messages
+    step = plan.steps[index]
+    if step.sides == "left-right" and elapsed < step.seconds:
+        status = msg("timer_first_side", seconds=step.seconds - elapsed)
+    elif step.sides == "left-right":
+        status = msg("timer_second_side", seconds=step.total_seconds - elapsed)
+    else:
+        status = msg("timer_left", seconds=step.total_seconds - elapsed)
+    if step.sides == "left-right" and elapsed == step.seconds:
+        status = msg("timer_switch_sides") + "\n" + status
+    return step_text(services, plan, step) + "\n\n" + status, ()
+
+
 def _start_timer(
     services: Services, user: User, session: StoredSession, index: int
 ) -> Outcome | None:
+    """The step message turns into its own countdown, edited in place; no new messages."""
     if not _step_is_current(session, index):
         return None
-    msg = services.content.messages
-    step = SessionPlan.from_json(session.plan).steps[index]
+    plan = SessionPlan.from_json(session.plan)
+    step = plan.steps[index]
     prefix = timer_prefix(user.id, session.id)
     outcome = Outcome(cancel_timers=[prefix])
+    moments = set(range(TIMER_UPDATE_SECONDS, step.total_seconds, TIMER_UPDATE_SECONDS))
     if step.sides == "left-right":
+        moments.add(step.seconds)
+    for elapsed in sorted(moments):
         outcome.timers.append(
             Timer(
-                step.seconds,
-                callbacks.build("tm", "side", session.id, index),
-                prefix + f"{index}:side",
+                elapsed,
+                callbacks.build("tm", "tick", session.id, index, elapsed),
+                prefix + f"{index}:tick:{elapsed}",
             )
         )
-        outcome.say(Reply(msg("timer_started_sides", seconds=step.seconds)))
-    else:
-        outcome.say(Reply(msg("timer_started", seconds=step.seconds)))
     outcome.timers.append(
         Timer(
             step.total_seconds,
@@ -277,19 +393,27 @@ def _start_timer(
             prefix + f"{index}:end",
         )
     )
-    return outcome
+    text, _ = _timer_text(services, plan, index, 0)
+    rows = step_buttons(services, session.id, index, timer=False, detail=False)
+    return outcome.say(Reply(text, rows, edit=True))
 
 
 def _timer_event(services: Services, user: User, session: StoredSession, press: Press) -> Outcome:
-    """A timer fired. If the user already moved on, the event is silently dropped."""
+    """A timer fired: edit the countdown, or close the step when the time is up. Dropped
+    silently if the user already moved on."""
     index = press.int_arg(1)
     if not _step_is_current(session, index):
         return Outcome()
-    if press.action == "side":
-        return Outcome().say(Reply(services.content.messages("timer_switch_sides")))
-    outcome = _step_outcome(services, user, session, index, "done") or Outcome()
-    outcome.replies.insert(0, Reply(services.content.messages("timer_done")))
-    return outcome
+    plan = SessionPlan.from_json(session.plan)
+    if press.action == "tick":
+        elapsed = press.int_arg(2)
+        if not 0 < elapsed < plan.steps[index].total_seconds:
+            return Outcome()
+        text, _ = _timer_text(services, plan, index, elapsed)
+        rows = step_buttons(services, session.id, index, timer=False, detail=False)
+        return Outcome().say(Reply(text, rows, edit=True))
+    outcome = _step_outcome(services, user, session, index, "done", closing_key="step_time_up")
+    return outcome or Outcome()
 
 
 def _offer_gentler(services: Services, session: StoredSession, index: int) -> Outcome | None:
@@ -305,14 +429,14 @@ def _offer_gentler(services: Services, session: StoredSession, index: int) -> Ou
         (Button(msg("button_gentle_done"), callbacks.build("s", "gentle", session.id, index)),),
         (Button(msg("button_leave_area"), callbacks.build("s", "move", session.id, index)),),
     )
-    text = msg("gentler_offer", how=gentler.how.strip())
-    return Outcome().say(Reply(text, rows))
+    text = msg("gentler_offer", title=step.title, how=gentler.how.strip())
+    return Outcome().say(Reply(text, rows, edit=True))
 
 
 def _move_on_reply(services: Services, session: StoredSession, index: int) -> Outcome:
     msg = services.content.messages
     rows = ((Button(msg("button_leave_area"), callbacks.build("s", "move", session.id, index)),),)
-    return Outcome().say(Reply(msg("too_painful_noted"), rows))
+    return Outcome().say(Reply(msg("too_painful_noted"), rows, edit=True))
 
 
 def same_area_after(
@@ -336,6 +460,7 @@ def _step_outcome(
     index: int,
     action: str,
     gentle: bool = False,
+    closing_key: str | None = None,
 ) -> Outcome | None:
     plan = SessionPlan.from_json(session.plan)
     if not 0 <= index < len(plan.steps):
@@ -359,9 +484,11 @@ def _step_outcome(
     if moved is None:
         return Outcome()
     outcome = Outcome(cancel_timers=[timer_prefix(user.id, session.id)])
-    if action == "hurt":
-        key = "gentle_noted" if gentle else "area_left"
-        outcome.say(Reply(services.content.messages(key, steps=len(answer.also_skip))))
+    if closing_key is None:
+        closing_key = {"done": "step_closed_done", "skip": "step_closed_skipped"}.get(
+            action, "step_closed_gentle" if gentle else "step_closed_left"
+        )
+    outcome.say(_closed_step(services, plan, index, closing_key))
     return outcome.say(_current_reply(services, user, moved))
 
 

@@ -316,11 +316,12 @@ def render_summary_page(
     bars.bar(
         [w.start.strftime("%d %b") for w in weeks], [w.done for w in weeks], label=labels["done"]
     )
-    bars.plot(
+    bars.bar(
         [w.start.strftime("%d %b") for w in weeks],
         [w.target for w in weeks],
-        "k_",
-        markersize=30,
+        fill=False,
+        edgecolor="black",
+        linestyle="--",
         label=labels["planned"],
     )
     bars.set_title(labels["per_week_title"], fontsize=12)

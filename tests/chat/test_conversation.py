@@ -278,9 +278,13 @@ def test_timer_switches_sides_then_completes_the_step(alice: Chat, services: Ser
     assert outcome.timers, "the adapter is asked to schedule the timer"
     for timer in outcome.timers:
         assert callbacks.parse(timer.callback_data) is not None
+    # One message, edited in place: the countdown, the switch, then the closing line.
+    assert [r.edit for r in outcome.replies] == [True]
     fired = [alice.press_data(t.callback_data) for t in outcome.timers]
-    texts = " ".join(r.text for o in fired for r in o.replies)
-    assert "Time is up" in texts
+    edits = [r for o in fired for r in o.replies if r.edit]
+    assert "First side" in edits[0].text and "Switch sides now" in " ".join(r.text for r in edits)
+    assert "time is up" in edits[-1].text and edits[-1].buttons == ()
+    assert "Step 2 of" in fired[-1].replies[-1].text and not fired[-1].replies[-1].edit
     assert services.storage.db.execute("SELECT outcome FROM step_events").fetchall() == [("done",)]
     # The same timer firing again after the step moved on says nothing and logs nothing.
     assert alice.press_data(outcome.timers[-1].callback_data).replies == []

@@ -45,7 +45,9 @@ def dynamic_keys() -> set[str]:
         | {f"weekly_change_held_{scale}" for scale in SCALES}
         | {f"weekday_{n}" for n in range(7)}
         | set(WEEKLY_TRENDS.values())
-        | {"area_left", "gentle_noted", "psfs_intro", "psfs_more"}
+        | {"psfs_intro", "psfs_more"}
+        | {f"step_closed_{how}" for how in ("done", "skipped", "gentle", "left")}
+        | {"step_time_up"}
         | {"button_psfs_skip", "button_psfs_done"}
         | {
             f"{word}_{form}"

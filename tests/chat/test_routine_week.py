@@ -183,9 +183,11 @@ def test_other_text_is_not_a_pain_score(text: str) -> None:
 def test_pain_typed_during_a_session(alice: Chat, services: Services) -> None:
     alice.onboard(*KIT)
     alice.say("/session")
-    assert "Step 1 of" in alice.say("about a 5").replies[0].text
+    alice.say("about a 5")
+    assert "Step 1 of" in alice.texts()
     run_steps(alice)
-    assert "Session complete" in alice.say("3/10").replies[0].text
+    alice.say("3/10")
+    assert "Session complete" in alice.texts()
     (record,) = services.sessions.history(ALICE)
     assert (record.pain_before, record.pain_after) == (5, 3)
 
@@ -249,3 +251,30 @@ def test_pain_rising_over_three_sessions_is_named(alice: Chat, clock: Clock) -> 
         finish_session(alice, before, before)
         clock.advance(days=2)
     assert "gone up three times in a row" in alice.texts()
+
+
+def test_after_a_red_flag_the_routine_waits_for_a_doctors_check(
+    alice: Chat, services: Services, clock: Clock
+) -> None:
+    alice.onboard(*KIT)
+    set_reminder(alice, False, None)
+    services.questions.record_red_flag(ALICE, "urgent", "saddle-numbness", clock())
+    clock.advance(days=1)
+    gate = only(alice.say("/session"))
+    assert "has a doctor or physiotherapist checked you" in gate.text
+    assert any("checked you since" in text for text in reminder_texts(services))
+    alice.press("Not yet")
+    assert "see a doctor first" in alice.texts()
+    assert services.sessions.unfinished(ALICE) is None
+    alice.say("/session")
+    alice.press("A doctor has checked me")
+    assert "Before we start" in alice.texts()  # the routine, only after that answer
+
+
+def test_the_red_flag_gate_ends_after_seven_days(
+    alice: Chat, services: Services, clock: Clock
+) -> None:
+    alice.onboard(*KIT)
+    services.questions.record_red_flag(ALICE, "urgent", "saddle-numbness", clock())
+    clock.advance(days=8)
+    assert "Before we start" in alice.say("/session").replies[-1].text

@@ -39,3 +39,6 @@ async def onboard(user: SimulatedUser, *tools: str, focus: str = "Hip") -> None:
     await user.next_reply()  # where does it bother you most?
     await user.press(focus)
     assert "saved" in ((await user.next_reply()).text or "")
+    assert "everyday things" in ((await user.next_reply()).text or "")  # optional, skipped
+    await user.press("Skip")
+    await user.next_reply()

@@ -102,11 +102,14 @@ async def finish_session(user: SimulatedUser, before: str, after: str) -> str:
     await user.send("/session")
     await replies(user, 2)
     await user.press(before)
+    await user.next_reply()  # the pain question, closed in place
     step = await user.next_reply()
     while "✅ Done" in step.button_labels:
         await user.press("✅ Done")
+        await user.next_reply()  # the step, closed in place
         step = await user.next_reply()
     await user.press(after)
+    await user.next_reply()
     return await text_of_next(user)
 
 

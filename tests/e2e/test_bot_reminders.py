@@ -70,6 +70,7 @@ async def set_reminder_by_button(user: SimulatedUser) -> str:
     assert label in ask.button_labels and len(ask.button_labels) == 6
     await user.press(label)
     assert f"every day at {label}" in ((await user.next_reply()).text or "")
+    assert "On rest days" in ((await user.next_reply()).text or "")  # left unanswered: quiet
     return label
 
 
@@ -181,6 +182,7 @@ async def test_typed_time_sets_the_reminder(
     confirmed = (await user.next_reply()).text or ""
     assert "every day at 19:00 (UTC)" in confirmed
     assert "/timezone" in confirmed
+    assert "On rest days" in ((await user.next_reply()).text or "")
 
     await stop_cleanly(bot)
     local_time, zone, enabled, _, _ = reminder_row(bot.db_path)

@@ -36,15 +36,21 @@ async def start_session(user: SimulatedUser, pain: str) -> BotReply:
     assert "how much pain" in (question.text or "")
     assert question.button_labels == [str(n) for n in range(11)]
     await user.press(pain)
+    noted = await user.next_reply()
+    assert noted.is_edit and noted.message_id == question.message_id and not noted.button_labels
     return await user.next_reply()
 
 
 async def press_done_until_pain_after(user: SimulatedUser, step: BotReply) -> list[int]:
-    """Press "Done" on each step from `step` on; the step numbers seen."""
+    """Press "Done" on each step from `step` on; the step numbers seen. Each answered step is
+    closed in place: its message loses its buttons."""
     seen = []
     while DONE in step.button_labels:
         seen.append(step_number(step)[0])
         await user.press(DONE)
+        closed = await user.next_reply()
+        assert closed.is_edit and closed.message_id == step.message_id
+        assert not closed.button_labels
         step = await user.next_reply()
     assert "All steps done" in (step.text or "")
     return seen
@@ -62,17 +68,25 @@ async def test_whole_session_with_timer_ends_in_summary(
     assert "⏱ Start timer" in first.button_labels
 
     await user.press("Start timer")
-    started = (await user.next_reply()).text or ""
-    assert started.startswith("Timer started")
+    # One message, edited in place: the countdown, the switch of sides, then time is up.
+    edits = []
+    while True:
+        reply = await user.next_reply(timeout=5)
+        if not reply.is_edit:
+            break
+        assert reply.message_id == first.message_id
+        edits.append(reply.text or "")
+    assert "First side" in edits[0] or "s left" in edits[0]
     if "each side" in (first.text or ""):
-        assert (await user.next_reply(timeout=5)).text == "⏱ Switch sides now."
-    assert ((await user.next_reply(timeout=5)).text or "").startswith("⏱ Time is up")
-    second = await user.next_reply()
+        assert any("Switch sides now" in text for text in edits)
+    assert "time is up" in edits[-1]
+    second = reply
     assert step_number(second) == (2, total)
 
     seen = await press_done_until_pain_after(user, second)
     assert seen == list(range(2, total + 1))
     await user.press("2")
+    assert (await user.next_reply()).is_edit  # the pain question, closed
     summary = (await user.next_reply()).text or ""
     assert summary.startswith("Session complete")
     assert f"Steps done: {total} of {total}" in summary
@@ -101,8 +115,8 @@ async def test_double_tap_on_done_logs_the_step_once(
 
     # Two taps before the bot has answered the first, as an impatient thumb does.
     taps = [await user.press_data(done, first.message_id) for _ in range(2)]
-    answers = await user.replies_until_idle(quiet=0.5, at_least=1)
-    assert [step_number(reply)[0] for reply in answers] == [2]
+    answers = await user.replies_until_idle(quiet=0.5, at_least=2)
+    assert [step_number(reply)[0] for reply in answers if not reply.is_edit] == [2]
     await fake_api.wait_for(lambda: all(fake_api.callback_answer(tap) for tap in taps))
 
     await stop_cleanly(bot)
@@ -120,6 +134,7 @@ async def test_session_survives_sigkill_and_resumes_at_the_next_step(
     _, total = step_number(step)
     for _ in range(2):
         await user.press(DONE)
+        assert (await user.next_reply()).is_edit
         step = await user.next_reply()
     assert step_number(step)[0] == 3
 
@@ -135,6 +150,7 @@ async def test_session_survives_sigkill_and_resumes_at_the_next_step(
     seen = await press_done_until_pain_after(user, step)
     assert seen == list(range(3, total + 1))
     await user.press("4")
+    assert (await user.next_reply()).is_edit
     assert f"Steps done: {total} of {total}" in ((await user.next_reply()).text or "")
 
     await stop_cleanly(bot)
@@ -165,6 +181,7 @@ async def test_press_made_while_the_bot_was_down_counts_after_restart(
     pressed = await press_done_while_down(bot, user)
 
     await bot.start()
+    assert (await user.next_reply()).is_edit
     assert step_number(await user.next_reply())[0] == 2
     await fake_api.wait_for(lambda: fake_api.callback_answer(pressed))
     await stop_cleanly(bot)
@@ -180,6 +197,7 @@ async def test_press_too_old_to_answer_still_counts_after_restart(
     fake_api.inject_error("answerCallbackQuery", 400, QUERY_TOO_OLD)
 
     await bot.start()
+    assert (await user.next_reply()).is_edit
     reply = await user.next_reply()
     assert (reply.text or "").startswith("Step 2 of"), reply.text
     await stop_cleanly(bot)

@@ -10,12 +10,13 @@ import logging
 import secrets
 from urllib.parse import urlparse
 
+from backchain.bot.adapters.clock import file_clock
 from backchain.bot.adapters.config import Settings
 from backchain.bot.adapters.logsafety import install_token_redaction
 from backchain.bot.chat.conversation import COMMANDS, Conversation
 from backchain.bot.chat.incoming import Incoming
 from backchain.bot.chat.replies import Outcome, Reply, split_text
-from backchain.bot.chat.services import Services, build_services
+from backchain.bot.chat.services import Services, build_services, utc_now
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
@@ -55,14 +56,20 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 async def send_reply(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, pressed: Message | None = None
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, pressed: int | None = None
 ) -> None:
     """Send one reply: edited in place when asked and possible, split when too long."""
     bot = context.bot
     markup = keyboard(reply)
     if reply.edit and pressed is not None:
         try:
-            await pressed.edit_text(reply.text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            await bot.edit_message_text(
+                reply.text,
+                chat_id=chat_id,
+                message_id=pressed,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
             return
         except BadRequest as exc:
             if "not modified" in exc.message:
@@ -90,8 +97,13 @@ async def send_reply(
 
 
 def schedule_timers(
-    context: ContextTypes.DEFAULT_TYPE, incoming: Incoming, outcome: Outcome
+    context: ContextTypes.DEFAULT_TYPE,
+    incoming: Incoming,
+    outcome: Outcome,
+    pressed: int | None = None,
 ) -> None:
+    """Schedule and cancel session timers; a timer remembers the message it was started from,
+    so what it says edits that message in place."""
     job_queue = context.job_queue
     if job_queue is None:
         return
@@ -107,17 +119,18 @@ def schedule_timers(
             name=timer.name,
             chat_id=incoming.chat_id,
             user_id=incoming.user_id,
-            data=timer.callback_data,
+            data=(timer.callback_data, pressed),
         )
 
 
 async def deliver(
-    context: ContextTypes.DEFAULT_TYPE, incoming: Incoming, pressed: Message | None = None
+    context: ContextTypes.DEFAULT_TYPE, incoming: Incoming, pressed: int | None = None
 ) -> None:
-    """Run one input through the conversation and render what it says."""
+    """Run one input through the conversation and render what it says; `pressed` is the id of
+    the message whose button (or timer) this input came from."""
     conversation: Conversation = context.bot_data[CONVERSATION]
     outcome = conversation.handle(incoming)
-    schedule_timers(context, incoming, outcome)
+    schedule_timers(context, incoming, outcome, pressed)
     for reply in outcome.replies:
         await send_reply(context, incoming.chat_id, reply, pressed)
 
@@ -151,7 +164,8 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
     message = query.message if isinstance(query.message, Message) else None
     chat_id = message.chat_id if message is not None else query.from_user.id
-    await deliver(context, Incoming.press(query.from_user.id, chat_id, query.data or ""), message)
+    pressed = message.message_id if message is not None else None
+    await deliver(context, Incoming.press(query.from_user.id, chat_id, query.data or ""), pressed)
 
 
 async def on_timer(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -159,7 +173,8 @@ async def on_timer(context: ContextTypes.DEFAULT_TYPE) -> None:
     job = context.job
     if job is None or job.user_id is None or job.chat_id is None:
         return
-    await deliver(context, Incoming.press(job.user_id, job.chat_id, str(job.data)))
+    data, pressed = job.data if isinstance(job.data, tuple) else (job.data, None)
+    await deliver(context, Incoming.press(job.user_id, job.chat_id, str(data)), pressed)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -198,7 +213,10 @@ def build_application(
     """
     assert settings.token, "build_application needs a token"
     services = services or build_services(
-        settings.db_path, settings.content_dir, files_dir=settings.files_dir
+        settings.db_path,
+        settings.content_dir,
+        clock=file_clock(settings.clock_file) if settings.clock_file else utc_now,
+        files_dir=settings.files_dir,
     )
     builder = (
         ApplicationBuilder()
