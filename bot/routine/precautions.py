@@ -64,7 +64,7 @@ class Condition(_Model):
 
     @model_validator(mode="after")
     def _one_rule_per_step(self) -> Condition:
-        steps = [rule.step for rule in (*self.exclude, *self.change)]
+        steps = [rule.step for rule in self.exclude] + [change.step for change in self.change]
         repeated = sorted({step for step in steps if steps.count(step) > 1})
         if repeated:
             raise ValueError(f"step(s) {', '.join(repeated)} both left out and changed, or twice")
@@ -190,11 +190,10 @@ def load_precautions(path: Path, step_ids: Iterable[str]) -> Precautions:
         for source in condition.sources:
             if source not in sources:
                 raise ContentError(file, f"unknown source '{source}'", condition.id, "sources")
-        for rule in (*condition.exclude, *condition.change):
-            if rule.step not in known_steps:
-                raise ContentError(
-                    file, f"unknown programme step '{rule.step}'", condition.id, "step"
-                )
+        named = [rule.step for rule in condition.exclude] + [c.step for c in condition.change]
+        for step in named:
+            if step not in known_steps:
+                raise ContentError(file, f"unknown programme step '{step}'", condition.id, "step")
         conditions[condition.id] = condition
     return Precautions(conditions, sources)
 
