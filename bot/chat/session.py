@@ -293,7 +293,10 @@ def handle_press(services: Services, user: User, chat_id: int, press: Press) -> 
     if press.namespace == "tm":
         return _timer_event(services, user, session, press)
     handlers = {
-        "resume": lambda: Outcome().say(_current_reply(services, user, session)),
+        # The resume question becomes the step it resumes: one message, replaced in place.
+        "resume": lambda: Outcome().say(
+            replace(_current_reply(services, user, session), edit=True)
+        ),
         "over": lambda: _start_over(services, user, session),
         "pain": lambda: _pain(services, user, session, press),
         "timer": lambda: _start_timer(services, user, session, press.int_arg(1)),
