@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from backchain.bot.chat import callbacks
@@ -98,9 +99,10 @@ def handle_press(services: Services, user: User, press: Press) -> Outcome | None
             return None
         added = services.outcomes.add_activity(user.id, str(pending), score, now)
         services.users.set_state(user.id, {}, now)
+        # The rating question is replaced in place by what comes next.
         if added is None or added.position >= MAX_ACTIVITIES:
-            return Outcome().say(Reply(msg("psfs_saved_all")))
-        return Outcome().say(ask_activity(services, user, first=False))
+            return Outcome().say(Reply(msg("psfs_saved_all"), edit=True))
+        return Outcome().say(replace(ask_activity(services, user, first=False), edit=True))
     if press.action == "rate":
         item, score = press.str_arg(0), press.int_arg(1)
         items = checkin_items(services, user)
@@ -109,9 +111,10 @@ def handle_press(services: Services, user: User, press: Press) -> Outcome | None
         scale, key = item.split("-", 1)
         services.outcomes.record(user.id, scale, key, score, now)
         following = items.index(item) + 1
+        # One message for the whole check, each answer replacing its question with the next.
         if following < len(items):
-            return Outcome().say(_question(services, user, items[following]))
-        return Outcome().say(Reply(msg("checkin_thanks")))
+            return Outcome().say(replace(_question(services, user, items[following]), edit=True))
+        return Outcome().say(Reply(msg("checkin_thanks"), edit=True))
     return None
 
 

@@ -128,18 +128,18 @@ def handle_press(services: Services, user: User, chat_id: int, press: Press) -> 
         if press.action == "rest" and value in (0, 1):
             settings = replace(settings, rest_day_note=bool(value))
             services.routine_settings.save(user.id, settings)
-            return Outcome().say(summary_day_question(services))
+            return Outcome().say(replace(summary_day_question(services), edit=True))
         if press.action == "week" and 0 <= value <= 7:
             settings = replace(settings, summary_weekday=None if value == 7 else value)
             services.routine_settings.save(user.id, settings)
-            return Outcome().say(Reply(msg("routine_settings_saved")))
+            return Outcome().say(Reply(msg("routine_settings_saved"), edit=True))
         return None
     if press.action == "snooze":
         done = services.reminders.snooze(user.id, now)
-        return Outcome().say(Reply(msg("reminder_snoozed"))) if done else None
+        return Outcome().say(Reply(msg("reminder_snoozed"), edit=True)) if done else None
     if press.action == "skip":
         done = services.reminders.skip_today(user.id, now)
-        return Outcome().say(Reply(msg("reminder_skipped"))) if done else None
+        return Outcome().say(Reply(msg("reminder_skipped"), edit=True)) if done else None
     return None
 
 

@@ -156,11 +156,14 @@ def _current_reply(services: Services, user: User, session: StoredSession) -> Re
 
 
 RED_FLAG_GATE_DAYS = 7
+# Warnings about the body ask for a doctor's check before massage; a crisis warning gets its own
+# help and never turns the routine into a question about being examined.
+GATED_LEVELS = ("emergency", "urgent")
 
 
 def red_flag_gate(services: Services, user: User) -> Reply | None:
     """Within a week of a red-flag warning, unless a doctor has checked them since: ask first."""
-    events = services.questions.red_flags_for_user(user.id)
+    events = [e for e in services.questions.red_flags_for_user(user.id) if e.level in GATED_LEVELS]
     if not events:
         return None
     last = events[-1].at
@@ -293,7 +296,10 @@ def handle_press(services: Services, user: User, chat_id: int, press: Press) -> 
     if press.namespace == "tm":
         return _timer_event(services, user, session, press)
     handlers = {
-        "resume": lambda: Outcome().say(_current_reply(services, user, session)),
+        # The resume question becomes the step it resumes: one message, replaced in place.
+        "resume": lambda: Outcome().say(
+            replace(_current_reply(services, user, session), edit=True)
+        ),
         "over": lambda: _start_over(services, user, session),
         "pain": lambda: _pain(services, user, session, press),
         "timer": lambda: _start_timer(services, user, session, press.int_arg(1)),

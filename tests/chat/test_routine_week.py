@@ -278,3 +278,11 @@ def test_the_red_flag_gate_ends_after_seven_days(
     services.questions.record_red_flag(ALICE, "urgent", "saddle-numbness", clock())
     clock.advance(days=8)
     assert "Before we start" in alice.say("/session").replies[-1].text
+
+
+def test_a_crisis_warning_does_not_ask_about_a_doctors_check(
+    alice: Chat, services: Services, clock: Clock
+) -> None:
+    alice.onboard(*KIT)
+    services.questions.record_red_flag(ALICE, "crisis", "crisis-words", clock())
+    assert "Before we start" in alice.say("/session").replies[-1].text
