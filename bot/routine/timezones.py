@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -15,6 +14,8 @@ from backchain.bot.errors import ContentError
 from backchain.bot.yamlfile import read_yaml_mapping
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
+
+from backchain.text import fold
 
 HowMatched = Literal["offset", "alias", "name", "fuzzy"]
 
@@ -29,7 +30,6 @@ _OFFSET = re.compile(
     r"^(?:utc|gmt|ut|z)?(?P<sign>[+-])(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?$"
 )
 _FRACTIONAL_KEY = re.compile(r"^[+-]\d{2}:\d{2}$")
-_APOSTROPHES = str.maketrans({"'": "", "\u2019": "", "`": ""})
 _SEPARATORS = re.compile(r"[\s_/.,\-()]+")
 
 
@@ -52,10 +52,7 @@ class TimezoneIndex:
 
 def normalize_place(text: str) -> str:
     """Lower-case ASCII words: "São_Paulo" and "sao paulo" give the same key."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.casefold().translate(_APOSTROPHES)
-    return " ".join(_SEPARATORS.sub(" ", text).split())
+    return " ".join(_SEPARATORS.sub(" ", fold(text).replace("'", "")).split())
 
 
 def find_timezone(text: str, index: TimezoneIndex | None = None) -> ZoneMatch | None:
@@ -74,7 +71,7 @@ def find_timezone(text: str, index: TimezoneIndex | None = None) -> ZoneMatch | 
 
 
 def _match_offset(text: str, index: TimezoneIndex) -> ZoneMatch | None:
-    compact = "".join(text.casefold().replace("\u2212", "-").split())
+    compact = fold(text).replace(" ", "")
     if compact in UTC_NAMES:
         return ZoneMatch("UTC", 100.0, "offset")
     found = _OFFSET.match(compact)
@@ -99,7 +96,7 @@ def _match_name(text: str, index: TimezoneIndex) -> ZoneMatch | None:
         return None
     if query in index.keys and index.keys[query][1] == "alias":
         return ZoneMatch(index.keys[query][0], 100.0, "alias")
-    iana = index.iana_names.get(text.casefold())
+    iana = index.iana_names.get(fold(text))
     if iana is not None:
         return ZoneMatch(iana, 100.0, "name")
     if query in index.keys:
@@ -149,7 +146,7 @@ def build_index(aliases_path: Path) -> TimezoneIndex:
     for key in keys:
         by_initial.setdefault(key[0], []).append(key)
     return TimezoneIndex(
-        iana_names={name.casefold(): _public_name(links.get(name, name)) for name in zones},
+        iana_names={fold(name): _public_name(links.get(name, name)) for name in zones},
         keys=keys,
         keys_by_initial=by_initial,
         fractional_offsets=fractional,

@@ -10,6 +10,8 @@ from typing import Any
 from backchain.bot.errors import ContentError
 from backchain.bot.yamlfile import optional_str_list, read_yaml_mapping, require_str
 
+from backchain.text import fold
+
 TOPIC_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 BODY_WORDS = (60, 250)
 # Browsing order in /topics; a file may only use one of these groups. Their labels are
@@ -95,7 +97,7 @@ def _check_references(topics: dict[str, Topic]) -> None:
                     topic.source_file, f"'{tool}' is not a kit or tool topic", topic.id, "tools"
                 )
         for alias in topic.aliases:
-            key = " ".join(alias.lower().split())
+            key = fold(alias)
             owner = alias_owner.setdefault(key, topic.id)
             if owner != topic.id:
                 raise ContentError(
