@@ -1,29 +1,139 @@
-"""Reading one YAML content file safely, with errors that name the file."""
+"""Reading YAML content files into typed models, with errors that name file, entry and field.
+
+A content file is declared as `msgspec.Struct` models (field types and constraints); `decode`
+reads the YAML, strips every text, and converts it, turning the first problem into a
+ContentError. Checks across entries (references, duplicates) stay with each loader.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
+import msgspec
 import yaml
 from backchain.bot.errors import ContentError
 
-# libyaml's loader is many times faster than the pure-Python one; both are safe loaders.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Model = TypeVar("_Model")
+
+# Shared field types, so every file says "an id" or "a text" the same way.
+Id = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+Text = Annotated[str, msgspec.Meta(min_length=1)]
+Texts = list[Text]
+
+
+class Model(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A content entry: unknown fields are refused (a typo never passes silently)."""
+
+
+class OpenModel(msgspec.Struct, frozen=True):
+    """A content entry that others may extend with optional fields before this code knows them."""
 
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """Load `path` with a safe loader and insist on a mapping at the top."""
+    """Load `path` with `yaml.safe_load` and insist on a mapping at the top."""
     if not path.is_file():
         raise ContentError(str(path), "file is missing")
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ContentError(str(path), f"not valid YAML ({first_line})") from exc
     if not isinstance(data, dict):
         raise ContentError(str(path), "the file must hold a mapping at the top level")
     return data
+
+
+def decode(path: Path, model: type[_Model]) -> tuple[_Model, dict[str, Any]]:
+    """The file at `path` as `model`, and the raw mapping it was read from."""
+    raw = read_yaml_mapping(path)
+    return convert(raw, model, str(path)), raw
+
+
+def convert(raw: Any, model: type[_Model], file: str, entry: str | None = None) -> _Model:
+    """`raw` (parsed YAML) as `model`; ContentError naming `file`, the entry and the field.
+
+    Texts are stripped first. With `entry` given, `raw` is that entry; otherwise the entry is
+    found from the error's path: a list item by its `id` (or its position), a mapping by key.
+    """
+    try:
+        return msgspec.convert(_stripped(raw), model, strict=True)
+    except msgspec.ValidationError as exc:
+        raise _content_error(str(exc), raw, file, entry) from None
+
+
+def convert_entries(entries: dict[Any, Any], model: type[_Model], file: str) -> dict[str, _Model]:
+    """Each value of a mapping of named entries as `model`; errors name the entry by its key."""
+    return {str(key): convert(value, model, file, str(key)) for key, value in entries.items()}
+
+
+# A mapping of named entries, each converted on its own (`convert_entries`) so that an error can
+# name its key.
+Entries = Annotated[dict[str, Any], msgspec.Meta(min_length=1)]
+
+
+def _stripped(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list):
+        return [_stripped(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _stripped(item) for key, item in value.items()}
+    return value
+
+
+_STEP = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
+_NAMED_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field `([^`]+)`")
+
+
+def _content_error(message: str, raw: Any, file: str, entry: str | None) -> ContentError:
+    problem, _, where = message.partition(" - at `")
+    steps = [m.group(1) or m.group(2) for m in _STEP.finditer(where.rstrip("`").lstrip("$"))]
+    named = _NAMED_FIELD.match(problem)
+    if named:
+        steps.append(named.group(1))
+        problem = "is missing" if "missing" in problem else "is not a known field"
+    else:
+        problem = _plain(problem)
+    # The first step into a list (an item) or into a mapping of entries names the entry.
+    node = raw
+    for position, step in enumerate(steps[:-1]):
+        following = steps[position + 1]
+        if entry is None and isinstance(node, dict) and isinstance(node.get(step), list):
+            items = node[step]
+            if following.isdigit() and int(following) < len(items):
+                item = items[int(following)]
+                found = item.get("id") if isinstance(item, dict) else None
+                entry = str(found) if found is not None else f"#{int(following) + 1}"
+                steps = steps[position + 2 :]
+                break
+        node = node.get(step) if isinstance(node, dict) else None
+    field = ".".join(step for step in steps if not step.isdigit() and step != "...") or None
+    return ContentError(file, problem, entry, field)
+
+
+def _plain(problem: str) -> str:
+    """msgspec's wording in the words content errors have always used."""
+    replacements = {
+        "Expected `str` of length >= 1": "must be a non-empty text",
+        "Expected `str`, got": "must be a text, not",
+        "Expected `array`, got": "must be a list, not",
+        "Expected `object`, got": "must be a mapping, not",
+        "Expected `int`, got": "must be a whole number, not",
+        "Expected `float`, got": "must be a number, not",
+        "Expected `str` matching regex '^[a-z0-9]+(?:-[a-z0-9]+)*$'": (
+            "must be lower-case words joined by '-'"
+        ),
+    }
+    for msgspec_words, ours in replacements.items():
+        if problem.startswith(msgspec_words):
+            return ours + problem[len(msgspec_words) :]
+    return problem
+
+
+# The C parser when PyYAML was built with it (several times faster); the same safe subset.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def require_str(data: dict[str, Any], key: str, file: str, entry: str | None) -> str:
