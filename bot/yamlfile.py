@@ -51,16 +51,22 @@ def decode(path: Path, model: type[_Model]) -> tuple[_Model, dict[str, Any]]:
     return convert(raw, model, str(path)), raw
 
 
-def convert(raw: Any, model: type[_Model], file: str, entry: str | None = None) -> _Model:
+def convert(
+    raw: Any, model: type[_Model], file: str, entry: str | None = None, field: str | None = None
+) -> _Model:
     """`raw` (parsed YAML) as `model`; ContentError naming `file`, the entry and the field.
 
     Texts are stripped first. With `entry` given, `raw` is that entry; otherwise the entry is
     found from the error's path: a list item by its `id` (or its position), a mapping by key.
+    `field` names the field when `raw` is a single value.
     """
     try:
         return msgspec.convert(_stripped(raw), model, strict=True)
     except msgspec.ValidationError as exc:
-        raise _content_error(str(exc), raw, file, entry) from None
+        error = _content_error(str(exc), raw, file, entry)
+        if error.field is None and field is not None:
+            error = ContentError(file, error.detail, error.entry, field)
+        raise error from None
 
 
 def convert_entries(entries: dict[Any, Any], model: type[_Model], file: str) -> dict[str, _Model]:
