@@ -95,6 +95,7 @@ _NAMED_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field 
 
 def _content_error(message: str, raw: Any, file: str, entry: str | None) -> ContentError:
     problem, _, where = message.partition(" - at `")
+    where = where.split("` in `")[-1]  # "at `key` in `$.x`": a bad key of the mapping x
     steps = [m.group(1) or m.group(2) for m in _STEP.finditer(where.rstrip("`").lstrip("$"))]
     named = _NAMED_FIELD.match(problem)
     if named:
@@ -132,6 +133,9 @@ def _plain(problem: str) -> str:
             "must be lower-case words joined by '-'"
         ),
     }
+    enum = re.match(r"^Invalid enum value (.+)$", problem)
+    if enum:
+        return f"must be one of the allowed values, not {enum.group(1)}"
     for msgspec_words, ours in replacements.items():
         if problem.startswith(msgspec_words):
             return ours + problem[len(msgspec_words) :]
