@@ -95,7 +95,7 @@ def handle_awaited_text(services: Services, user: User, chat_id: int, text: str)
             return _set_time(services, user, chat_id, value)
         retry = Reply(msg("bad_time"))
     else:
-        match = find_timezone(text)
+        match = find_timezone(text, services.content.timezones)
         if match is not None:
             services.users.set_state(user.id, {}, services.clock())
             services.reminders.set_timezone(user.id, match.zone, services.clock())
