@@ -69,9 +69,14 @@ def convert(
         raise error from None
 
 
-def convert_entries(entries: dict[Any, Any], model: type[_Model], file: str) -> dict[str, _Model]:
-    """Each value of a mapping of named entries as `model`; errors name the entry by its key."""
-    return {str(key): convert(value, model, file, str(key)) for key, value in entries.items()}
+def convert_entries(
+    entries: dict[Any, Any], model: Any, file: str, field: str | None = None
+) -> dict[str, Any]:
+    """Each value of a mapping of named entries as `model`; an error names the entry by its key
+    (and `field`, the mapping's own name, when the value is not itself a mapping)."""
+    return {
+        str(key): convert(value, model, file, str(key), field) for key, value in entries.items()
+    }
 
 
 # A mapping of named entries, each converted on its own (`convert_entries`) so that an error can
@@ -103,21 +108,31 @@ def _content_error(message: str, raw: Any, file: str, entry: str | None) -> Cont
         problem = "is missing" if "missing" in problem else "is not a known field"
     else:
         problem = _plain(problem)
-    # The first step into a list (an item) or into a mapping of entries names the entry.
-    node = raw
-    for position, step in enumerate(steps[:-1]):
-        following = steps[position + 1]
-        if entry is None and isinstance(node, dict) and isinstance(node.get(step), list):
-            items = node[step]
-            if following.isdigit() and int(following) < len(items):
-                item = items[int(following)]
-                found = item.get("id") if isinstance(item, dict) else None
-                entry = str(found) if found is not None else f"#{int(following) + 1}"
-                steps = steps[position + 2 :]
-                break
-        node = node.get(step) if isinstance(node, dict) else None
-    field = ".".join(step for step in steps if not step.isdigit() and step != "...") or None
-    return ContentError(file, problem, entry, field)
+    return ContentError(file, problem, *_entry_and_field(steps, raw, entry))
+
+
+def _entry_and_field(
+    steps: list[str], raw: Any, entry: str | None
+) -> tuple[str | None, str | None]:
+    """Where a problem is, in content words. An item of a list of mappings is an entry (named by
+    its `id`, else its position); otherwise a section is the entry and its key the field."""
+    if entry is None:
+        node = raw
+        for position, step in enumerate(steps):
+            if step.isdigit() and isinstance(node, list) and int(step) < len(node):
+                item = node[int(step)]
+                if isinstance(item, dict):
+                    found = item.get("id")
+                    entry = str(found) if found is not None else f"#{int(step) + 1}"
+                    steps = steps[position + 1 :]
+                    break
+                node = item
+            else:
+                node = node.get(step) if isinstance(node, dict) else None
+    names = [step for step in steps if not step.isdigit() and step != "..."]
+    if entry is None and len(names) >= 2:
+        return names[0], ".".join(names[1:])
+    return entry, ".".join(names) or None
 
 
 def _plain(problem: str) -> str:
@@ -136,6 +151,8 @@ def _plain(problem: str) -> str:
     enum = re.match(r"^Invalid enum value (.+)$", problem)
     if enum:
         return f"must be one of the allowed values, not {enum.group(1)}"
+    if problem.endswith("got `bool`"):
+        problem += " (quote yes, no, on, off to mean the words)"
     for msgspec_words, ours in replacements.items():
         if problem.startswith(msgspec_words):
             return ours + problem[len(msgspec_words) :]
