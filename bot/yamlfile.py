@@ -163,6 +163,7 @@ def _plain(problem: str) -> str:
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# Field by field checks, still used by the red-flag loader until it declares its models too.
 def require_str(data: dict[str, Any], key: str, file: str, entry: str | None) -> str:
     """A non-empty string field, or a ContentError naming file, entry and field."""
     value = data.get(key)
