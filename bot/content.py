@@ -157,6 +157,32 @@ def build_matcher(content: Content) -> Matcher:
     Here, beside the content, so that `backchain ask` builds exactly the bot's matcher without
     importing the storage layer.
     """
+    from backchain.bot import buildcache
     from backchain.bot.understanding.matcher import Matcher
 
-    return Matcher.build(content.topics, content.directory / "vocabulary.yaml", content.safety)
+    def build() -> Matcher:
+        vocabulary = content.directory / "vocabulary.yaml"
+        return Matcher.build(content.topics, vocabulary, content.safety)
+
+    # Read back from the build cache when no file it is built from, and none of the code that
+    # builds it, changed: then neither the topics nor the health screen are even parsed.
+    key = buildcache.key_of(
+        "matcher", buildcache.files_of(content.directory, MATCHER_FILES), MATCHER_CODE
+    )
+    return buildcache.cached(key, build)
+
+
+# What the matcher is built from (health.yaml and program.yaml through the safety words).
+MATCHER_FILES = ("topics", "vocabulary.yaml", "safety.yaml", "health.yaml", "program.yaml")
+MATCHER_CODE = (
+    "backchain.text",
+    "backchain.bot.content",
+    "backchain.bot.yamlfile",
+    "backchain.bot.routine.precautions",
+    "backchain.bot.routine.program",
+    "backchain.bot.understanding.matcher",
+    "backchain.bot.understanding.safety",
+    "backchain.bot.understanding.textnorm",
+    "backchain.bot.understanding.topics",
+    "backchain.bot.understanding.vocabulary",
+)
