@@ -30,7 +30,10 @@ def cache_dir() -> Path | None:
     chosen = os.environ.get("BACKCHAIN_CACHE_DIR")
     if chosen is not None:
         return None if chosen.strip().lower() in ("", "off", "0", "none") else Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    except RuntimeError:  # no home directory (a bare container user): build every time
+        return None
     return Path(base) / "backchain"
 
 
@@ -67,12 +70,14 @@ def cached(key: str, build: Callable[[], _T]) -> _T:
     """The value stored under `key`, or `build()` stored there for next time."""
     folder = cache_dir()
     path = None if folder is None else folder / f"{key}.pickle"
-    if path is not None and path.is_file():
+    if path is not None:
         try:
             with path.open("rb") as handle:
                 value: _T = pickle.load(handle)
             return value
-        except Exception:  # a truncated or foreign file: build again and overwrite it
+        except OSError:  # none yet, or a folder that cannot be read: just build
+            pass
+        except Exception:  # unreadable, truncated or foreign: build again and overwrite it
             logger.warning("unreadable cache entry %s, rebuilding", path)
     value = build()
     if path is not None:

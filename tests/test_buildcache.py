@@ -69,3 +69,13 @@ def test_an_edited_file_is_a_new_entry(folder: Path, tmp_path: Path) -> None:
     vocabulary.write_text(vocabulary.read_text(encoding="utf-8") + "\n# edited\n", "utf-8")
     build_matcher(open_content(copy))
     assert len(list(folder.glob("*.pickle"))) == 2
+
+
+def test_an_unwritable_folder_only_costs_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("")
+    monkeypatch.setenv("BACKCHAIN_CACHE_DIR", str(blocked / "cache"))
+    assert buildcache.cached("k", lambda: 1) == 1
+    assert buildcache.cached("k", lambda: 2) == 2
