@@ -1,37 +1,133 @@
-"""All content in one validated bundle: topics, red flags, messages, the program, precautions."""
+"""All content in one validated bundle: topics, red flags, messages, the program, small talk,
+precautions, safety words, session care and time zone aliases.
+
+Each part is read and validated the first time it is used; `load_content` reads every part at
+once (the bot and `backchain content check` fail at start on any broken file), while
+`open_content` lets a one-shot command (`backchain ask`) read only the parts it needs.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from backchain.bot.chat.messages import Messages, load_messages
 from backchain.bot.errors import ContentError
-from backchain.bot.routine.care import SessionCare, load_care
-from backchain.bot.routine.precautions import Precautions, load_precautions
-from backchain.bot.routine.program import Program, load_program
-from backchain.bot.understanding.matcher import Matcher
-from backchain.bot.understanding.redflags import RedFlagScreen, load_red_flags
-from backchain.bot.understanding.safety import SafetyWords, load_safety_words
-from backchain.bot.understanding.smalltalk import SmallTalk, load_smalltalk
-from backchain.bot.understanding.topics import Topic, load_topics
+
+if TYPE_CHECKING:
+    from backchain.bot.chat.messages import Messages
+    from backchain.bot.routine.care import SessionCare
+    from backchain.bot.routine.precautions import Precautions
+    from backchain.bot.routine.program import Program
+    from backchain.bot.routine.timezones import TimezoneIndex
+    from backchain.bot.understanding.matcher import Matcher
+    from backchain.bot.understanding.redflags import RedFlagScreen
+    from backchain.bot.understanding.safety import SafetyWords
+    from backchain.bot.understanding.smalltalk import SmallTalk
+    from backchain.bot.understanding.topics import Topic
 
 
-@dataclass(frozen=True)
 class Content:
-    directory: Path
-    topics: dict[str, Topic]
-    red_flags: RedFlagScreen
-    messages: Messages
-    program: Program
-    smalltalk: SmallTalk
-    precautions: Precautions
-    safety: SafetyWords
-    care: SessionCare
+    """The content of one directory; each part is loaded once, on first use."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    @cached_property
+    def topics(self) -> dict[str, Topic]:
+        from backchain.bot.understanding.topics import load_topics
+
+        return load_topics(self.directory / "topics")
+
+    @cached_property
+    def red_flags(self) -> RedFlagScreen:
+        from backchain.bot.understanding.redflags import load_red_flags
+
+        return load_red_flags(self.directory / "red_flags.yaml")
+
+    @cached_property
+    def messages(self) -> Messages:
+        from backchain.bot.chat.messages import load_messages
+
+        return load_messages(self.directory / "messages.yaml")
+
+    @cached_property
+    def program(self) -> Program:
+        from backchain.bot.routine.program import load_program
+
+        return load_program(self.directory / "program.yaml", self.topics)
+
+    @cached_property
+    def smalltalk(self) -> SmallTalk:
+        from backchain.bot.understanding.smalltalk import load_smalltalk
+
+        return load_smalltalk(self.directory / "smalltalk.yaml", set(self.messages.keys()))
+
+    @cached_property
+    def precautions(self) -> Precautions:
+        from backchain.bot.routine.precautions import load_precautions
+
+        return load_precautions(self.directory / "health.yaml", self.program.steps)
+
+    @cached_property
+    def care(self) -> SessionCare:
+        from backchain.bot.routine.care import load_care
+
+        program = self.program
+        phases = {phase.id for phase in program.phases}
+        return load_care(self.directory / "program.yaml", phases, set(program.steps))
+
+    @cached_property
+    def safety(self) -> SafetyWords:
+        from backchain.bot.understanding.safety import load_safety_words
+
+        conditions = [(c.topic, c.mentions) for c in self.precautions.ordered()]
+        return load_safety_words(self.directory / "safety.yaml", conditions, set(self.topics))
+
+    @cached_property
+    def timezones(self) -> TimezoneIndex:
+        from backchain.bot.routine.timezones import build_index
+
+        return build_index(self.directory / "timezone_aliases.yaml")
+
+    def load_all(self) -> Content:
+        """Read and validate every part now; the first broken file raises ContentError."""
+        for part in PARTS:
+            getattr(self, part)
+        return self
 
     def topics_in_group(self, group: str) -> list[Topic]:
         return [topic for topic in self.topics.values() if topic.group == group]
+
+    def __repr__(self) -> str:
+        return f"Content({str(self.directory)!r})"
+
+
+# The file (or folder) each part is read from: all must exist even before they are read.
+FILES = (
+    "topics",
+    "messages.yaml",
+    "program.yaml",
+    "red_flags.yaml",
+    "smalltalk.yaml",
+    "health.yaml",
+    "safety.yaml",
+    "timezone_aliases.yaml",
+    "vocabulary.yaml",
+)
+# Every part, in the order `load_all` reads them (a part's own dependencies load first anyway).
+PARTS = (
+    "topics",
+    "messages",
+    "program",
+    "red_flags",
+    "smalltalk",
+    "precautions",
+    "safety",
+    "care",
+    "timezones",
+)
 
 
 def default_content_dir() -> Path:
@@ -39,30 +135,20 @@ def default_content_dir() -> Path:
     return Path(str(resources.files("backchain.content")))
 
 
-def load_content(directory: Path | None = None) -> Content:
-    """Load and validate every content file under `directory` (default: the packaged content)."""
+def open_content(directory: Path | None = None) -> Content:
+    """The content under `directory` (default: the packaged content), read part by part."""
     root = directory or default_content_dir()
     if not root.is_dir():
         raise ContentError(str(root), "content directory is missing")
-    topics = load_topics(root / "topics")
-    messages = load_messages(root / "messages.yaml")
-    program = load_program(root / "program.yaml", topics)
-    precautions = load_precautions(root / "health.yaml", program.steps)
-    return Content(
-        directory=root,
-        topics=topics,
-        red_flags=load_red_flags(root / "red_flags.yaml"),
-        messages=messages,
-        program=program,
-        smalltalk=load_smalltalk(root / "smalltalk.yaml", set(messages.keys())),
-        precautions=precautions,
-        safety=load_safety_words(
-            root / "safety.yaml",
-            [(condition.topic, condition.mentions) for condition in precautions.ordered()],
-            set(topics),
-        ),
-        care=load_care(root / "program.yaml", {p.id for p in program.phases}, set(program.steps)),
-    )
+    for name in FILES:
+        if not (root / name).exists():
+            raise ContentError(str(root / name), "file is missing")
+    return Content(root)
+
+
+def load_content(directory: Path | None = None) -> Content:
+    """Load and validate every content file under `directory` (default: the packaged content)."""
+    return open_content(directory).load_all()
 
 
 def build_matcher(content: Content) -> Matcher:
@@ -71,4 +157,32 @@ def build_matcher(content: Content) -> Matcher:
     Here, beside the content, so that `backchain ask` builds exactly the bot's matcher without
     importing the storage layer.
     """
-    return Matcher.build(content.topics, content.directory / "vocabulary.yaml", content.safety)
+    from backchain.bot import buildcache
+    from backchain.bot.understanding.matcher import Matcher
+
+    def build() -> Matcher:
+        vocabulary = content.directory / "vocabulary.yaml"
+        return Matcher.build(content.topics, vocabulary, content.safety)
+
+    # Read back from the build cache when no file it is built from, and none of the code that
+    # builds it, changed: then neither the topics nor the health screen are even parsed.
+    key = buildcache.key_of(
+        "matcher", buildcache.files_of(content.directory, MATCHER_FILES), MATCHER_CODE
+    )
+    return buildcache.cached(key, build)
+
+
+# What the matcher is built from (health.yaml and program.yaml through the safety words).
+MATCHER_FILES = ("topics", "vocabulary.yaml", "safety.yaml", "health.yaml", "program.yaml")
+MATCHER_CODE = (
+    "backchain.text",
+    "backchain.bot.content",
+    "backchain.bot.yamlfile",
+    "backchain.bot.routine.precautions",
+    "backchain.bot.routine.program",
+    "backchain.bot.understanding.matcher",
+    "backchain.bot.understanding.safety",
+    "backchain.bot.understanding.textnorm",
+    "backchain.bot.understanding.topics",
+    "backchain.bot.understanding.vocabulary",
+)

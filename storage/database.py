@@ -6,11 +6,10 @@ import sqlite3
 from pathlib import Path
 
 import sqlite_utils
+from backchain.storage.errors import StorageError
 from backchain.storage.schema import migrations
 
-
-class StorageError(Exception):
-    """The database cannot be opened or migrated."""
+__all__ = ["StorageError", "open_database"]
 
 
 def open_database(path: str | Path | None = None) -> sqlite_utils.Database:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from backchain.storage.times import maybe_from_db_time, to_db_time
 from sqlite_utils import Database
 
 
@@ -19,8 +20,8 @@ from sqlite_utils import Database
 class StoredHealth:
     conditions: frozenset[str] = frozenset()
     sides: Mapping[str, str] = field(default_factory=dict)
-    screened_at: str | None = None  # ISO-8601 UTC; None: the screen was never answered
-    doctor_ok_at: str | None = None
+    screened_at: datetime | None = None  # None: the screen was never answered
+    doctor_ok_at: datetime | None = None
 
     @property
     def screened(self) -> bool:
@@ -44,8 +45,8 @@ class HealthRepository:
         return StoredHealth(
             conditions=frozenset(row[0] for row in rows),
             sides={row[0]: row[1] for row in rows if row[1]},
-            screened_at=screen[0] if screen else None,
-            doctor_ok_at=screen[1] if screen else None,
+            screened_at=maybe_from_db_time(screen[0]) if screen else None,
+            doctor_ok_at=maybe_from_db_time(screen[1]) if screen else None,
         )
 
     def replace(
@@ -70,7 +71,7 @@ class HealthRepository:
                 self.db.execute(
                     "INSERT INTO health_conditions (user_id, condition, side, added_at)"
                     " VALUES (?, ?, ?, ?)",
-                    [user_id, condition, sides.get(condition), now.isoformat()],
+                    [user_id, condition, sides.get(condition), to_db_time(now)],
                 )
             self._screened(user_id, now, reset_doctor=bool(set(wanted) - before))
 
@@ -81,7 +82,7 @@ class HealthRepository:
                 "INSERT INTO health_conditions (user_id, condition, side, added_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT(user_id, condition)"
                 " DO UPDATE SET side = excluded.side",
-                [user_id, condition, side, now.isoformat()],
+                [user_id, condition, side, to_db_time(now)],
             )
             self._screened(user_id, now, reset_doctor=True)
 
@@ -90,7 +91,7 @@ class HealthRepository:
             self.db.execute(
                 "INSERT INTO health_screen (user_id, screened_at, doctor_ok_at) VALUES (?, ?, ?)"
                 " ON CONFLICT(user_id) DO UPDATE SET doctor_ok_at = excluded.doctor_ok_at",
-                [user_id, now.isoformat(), now.isoformat()],
+                [user_id, to_db_time(now), to_db_time(now)],
             )
 
     def rows_for_export(self, user_id: int) -> list[tuple[str, str | None, str]]:
@@ -109,5 +110,5 @@ class HealthRepository:
             "INSERT INTO health_screen (user_id, screened_at, doctor_ok_at) VALUES (?, ?, NULL)"
             " ON CONFLICT(user_id) DO UPDATE SET screened_at = excluded.screened_at"
             + (", doctor_ok_at = NULL" if reset_doctor else ""),
-            [user_id, now.isoformat()],
+            [user_id, to_db_time(now)],
         )

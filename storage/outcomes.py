@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from backchain.storage.sessions import to_db_time
+from backchain.storage.times import from_db_time, to_db_time
 from sqlite_utils import Database
 
 SCALES = ("psfs", "peg")
@@ -97,6 +97,5 @@ class OutcomeRepository:
             [user_id],
         ).fetchall()
         return [
-            OutcomeScore(scale, item, score, datetime.fromisoformat(at))
-            for scale, item, score, at in rows
+            OutcomeScore(scale, item, score, from_db_time(at)) for scale, item, score, at in rows
         ]

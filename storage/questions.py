@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from backchain.storage.times import from_db_time, to_db_time
 from sqlite_utils import Database
+
+from backchain.text import normalize
 
 
 def _grouping_key(text: str) -> str:
-    """Case and spacing never make two unanswered questions different."""
-    return " ".join(text.casefold().split())
+    """Case, accents, punctuation and spacing never make two unanswered questions different."""
+    return normalize(text)
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class RedFlagEvent:
 class UnansweredCount:
     text: str
     count: int
-    last_asked: str
+    last_asked: str  # UTC, ISO 8601
 
 
 class QuestionLog:
@@ -45,20 +48,20 @@ class QuestionLog:
             self.db.execute(
                 "INSERT INTO questions (user_id, text, topic, score, red_flag_level, asked_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                [user_id, text, topic, score, red_flag_level, now.isoformat()],
+                [user_id, text, topic, score, red_flag_level, to_db_time(now)],
             )
             if topic is None and red_flag_level is None:
                 self.db.execute(
                     "INSERT INTO unanswered (user_id, text, normalized, asked_at)"
                     " VALUES (?, ?, ?, ?)",
-                    [user_id, text, _grouping_key(text), now.isoformat()],
+                    [user_id, text, _grouping_key(text), to_db_time(now)],
                 )
 
     def record_red_flag(self, user_id: int, level: str, rule: str, now: datetime) -> None:
         with self.db.atomic():
             self.db.execute(
                 "INSERT INTO red_flag_events (user_id, level, rule, at) VALUES (?, ?, ?, ?)",
-                [user_id, level, rule, now.isoformat()],
+                [user_id, level, rule, to_db_time(now)],
             )
 
     def unanswered_report(self, limit: int = 100) -> list[UnansweredCount]:
@@ -85,4 +88,4 @@ class QuestionLog:
             "SELECT level, rule, at FROM red_flag_events WHERE user_id = ? ORDER BY at, id",
             [user_id],
         ).fetchall()
-        return [RedFlagEvent(level, rule, datetime.fromisoformat(at)) for level, rule, at in rows]
+        return [RedFlagEvent(level, rule, from_db_time(at)) for level, rule, at in rows]

@@ -1,9 +1,10 @@
 """Daily reminder settings and their schedule, one row per user.
 
-`next_due` (UTC epoch seconds) is the whole schedule: a reminder is due when it is enabled and
-`next_due <= now`. Every move of `next_due` made on behalf of a send is a conditional UPDATE
-(`WHERE next_due = <the value the caller saw>`), so two tickers, or one ticker before and after a
-restart, can never both act on the same due instant.
+`next_due` (a UTC instant, encoded as `storage.times` encodes every instant) is the whole
+schedule: a reminder is due when it is enabled and `next_due <= now`. Every move of `next_due`
+made on behalf of a send is a conditional UPDATE (`WHERE next_due = <the value the caller
+saw>`), so two tickers, or one ticker before and after a restart, can never both act on the same
+due instant.
 
 Storage keeps no reminder rules: callers pass every instant already computed (the bot's
 `ReminderSchedule` does, from `routine.schedule`).
@@ -13,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 
+from backchain.storage.times import from_db_time, maybe_from_db_time, to_db_time
 from sqlite_utils import Database
 
 # Three parameters a row keeps each statement far below SQLite's 32,766-variable limit.
@@ -57,7 +59,7 @@ class ReminderRepository:
         rows = self.db.execute(
             f"SELECT {_COLUMNS} FROM reminders WHERE enabled = 1 AND next_due <= ?{only_user}"
             " ORDER BY next_due LIMIT ?",
-            [_epoch(now), *([] if user_id is None else [user_id]), limit],
+            [to_db_time(now), *([] if user_id is None else [user_id]), limit],
         ).fetchall()
         return [_reminder(row) for row in rows]
 
@@ -73,7 +75,7 @@ class ReminderRepository:
                 " ON CONFLICT (user_id) DO UPDATE SET chat_id = excluded.chat_id,"
                 " local_time = excluded.local_time, timezone = excluded.timezone, enabled = 1,"
                 " next_due = excluded.next_due, skip_date = NULL",
-                [user_id, chat_id, _hhmm(local_time), zone, _epoch(first_due)],
+                [user_id, chat_id, _hhmm(local_time), zone, to_db_time(first_due)],
             )
             self.db.execute("UPDATE users SET timezone = ? WHERE id = ?", [zone, user_id])
         return self._require(user_id)
@@ -89,7 +91,7 @@ class ReminderRepository:
                 seen, next_due = moved
                 self.db.execute(
                     "UPDATE reminders SET next_due = ? WHERE user_id = ? AND local_time = ?",
-                    [_epoch(next_due), user_id, _hhmm(seen.local_time)],
+                    [to_db_time(next_due), user_id, _hhmm(seen.local_time)],
                 )
         return self.get(user_id)
 
@@ -110,7 +112,7 @@ class ReminderRepository:
         with self.db.atomic():
             self.db.execute(
                 "UPDATE reminders SET next_due = ? WHERE user_id = ? AND enabled = 1",
-                [_epoch(until), user_id],
+                [to_db_time(until), user_id],
             )
         return self._enabled(user_id)
 
@@ -120,7 +122,7 @@ class ReminderRepository:
             self.db.execute(
                 "UPDATE reminders SET next_due = ?, skip_date = ?"
                 " WHERE user_id = ? AND enabled = 1",
-                [_epoch(next_due), day.isoformat(), user_id],
+                [to_db_time(next_due), day.isoformat(), user_id],
             )
         return self._enabled(user_id)
 
@@ -147,10 +149,10 @@ class ReminderRepository:
                     "UPDATE reminders SET next_due = ?, last_sent_at = ?"
                     " WHERE user_id = ? AND next_due = ?",
                     [
-                        _epoch(reminder.next_due),
-                        _epoch(reminder.last_sent_at) if reminder.last_sent_at else None,
+                        to_db_time(reminder.next_due),
+                        to_db_time(reminder.last_sent_at) if reminder.last_sent_at else None,
                         reminder.user_id,
-                        _epoch(claimed_due),
+                        to_db_time(claimed_due),
                     ],
                 )
                 released += cursor.rowcount
@@ -162,11 +164,11 @@ class ReminderRepository:
         with self.db.atomic():
             for start in range(0, len(unique), ROWS_PER_STATEMENT):
                 chunk = unique[start : start + ROWS_PER_STATEMENT]
-                params: list[int | None] = [None if sent_at is None else _epoch(sent_at)]
+                params: list[int | str | None] = [None if sent_at is None else to_db_time(sent_at)]
                 for reminder, new_due in chunk:
-                    params += [reminder.user_id, _epoch(reminder.next_due), _epoch(new_due)]
+                    params += [reminder.user_id, to_db_time(reminder.next_due), to_db_time(new_due)]
                 rows = self.db.execute(_advance_sql(len(chunk)), params).fetchall()
-                moved.update((user_id, datetime.fromtimestamp(due, UTC)) for user_id, due in rows)
+                moved.update((user_id, from_db_time(due)) for user_id, due in rows)
         return moved
 
     def _enabled(self, user_id: int) -> Reminder | None:
@@ -203,16 +205,10 @@ def _reminder(row: tuple) -> Reminder:
         local_time=_time_of_day(local_time),
         zone=zone,
         enabled=bool(enabled),
-        next_due=datetime.fromtimestamp(due, UTC),
-        last_sent_at=datetime.fromtimestamp(last_sent_at, UTC) if last_sent_at else None,
+        next_due=from_db_time(due),
+        last_sent_at=maybe_from_db_time(last_sent_at),
         skip_date=date.fromisoformat(skip_date) if skip_date else None,
     )
-
-
-def _epoch(moment: datetime) -> int:
-    if moment.tzinfo is None:
-        raise ValueError(f"expected an aware datetime, got naive {moment.isoformat()}")
-    return int(moment.timestamp())
 
 
 def _hhmm(value: time) -> str:

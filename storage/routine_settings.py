@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from backchain.storage.sessions import to_db_time
+from backchain.storage.times import maybe_from_db_time, to_db_time
 from sqlite_utils import Database
 
 
@@ -28,7 +28,7 @@ class RoutineSettingsRepository:
         ).fetchone()
         if row is None:
             return RoutineSettings()
-        checked = datetime.fromisoformat(row[2]) if row[2] else None
+        checked = maybe_from_db_time(row[2])
         return RoutineSettings(bool(row[0]), row[1], checked)
 
     def save(self, user_id: int, settings: RoutineSettings) -> None:

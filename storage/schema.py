@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from backchain.storage.times import canonical
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from backchain.text import normalize
 
 migrations = Migrations("backchain")
 
@@ -101,7 +104,7 @@ def m002_sessions_and_reminders(db: Database) -> None:
             "local_time": str,  # "HH:MM" in the user's zone
             "timezone": str,
             "enabled": int,
-            "next_due": int,  # UTC epoch seconds of the next send
+            "next_due": int,  # UTC epoch seconds of the next send (text since m003)
             "last_sent_at": int,
             "skip_date": str,  # local date (YYYY-MM-DD) the user chose to skip
         },
@@ -183,3 +186,42 @@ def m006_routine_settings(db: Database) -> None:
         not_null={"rest_day_note"},
         defaults={"rest_day_note": 0},
     )
+
+
+# Every column that holds an instant, by table: all ISO 8601 text in UTC (storage.times).
+INSTANT_COLUMNS = {
+    "users": ("created_at",),
+    "conversation_state": ("updated_at",),
+    "questions": ("asked_at",),
+    "unanswered": ("asked_at",),
+    "red_flag_events": ("at",),
+    "sessions": ("started_at", "finished_at", "step_shown_at"),
+    "step_events": ("at",),
+    "reminders": ("next_due", "last_sent_at"),
+    "health_conditions": ("added_at",),
+    "health_screen": ("screened_at", "doctor_ok_at"),
+    "psfs_activities": ("added_at",),
+    "routine_settings": ("checked_after_red_flag_at",),
+    "outcome_scores": ("at",),
+}
+
+
+@migrations()
+def m007_one_time_encoding(db: Database) -> None:
+    """Every instant as UTC ISO 8601 text: reminders held epoch seconds, the question log and
+    users held local offsets and microseconds."""
+    for table, columns in INSTANT_COLUMNS.items():
+        keys = db.table(table).pks
+        for row in db.query(f"SELECT {', '.join([*keys, *columns])} FROM [{table}]"):
+            encoded = {column: canonical(row[column]) for column in columns}
+            if any(encoded[column] != row[column] for column in columns):
+                db.table(table).update([row[key] for key in keys], encoded)
+    db.table("reminders").transform(types={"next_due": str, "last_sent_at": str})
+
+
+@migrations()
+def m008_unanswered_grouped_by_the_shared_normaliser(db: Database) -> None:
+    """Unanswered questions group by `backchain.text.normalize`, as the question log now
+    writes them: punctuation and accents no longer split a group."""
+    for row_id, text in db.execute("SELECT id, text FROM unanswered").fetchall():
+        db.execute("UPDATE unanswered SET normalized = ? WHERE id = ?", [normalize(text), row_id])

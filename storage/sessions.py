@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from backchain.storage.times import from_db_time, maybe_from_db_time, to_db_time
 from sqlite_utils import Database
 
 from backchain.records import (
@@ -55,26 +56,13 @@ class SupportsToJson(Protocol):
     def to_json(self) -> str: ...
 
 
-def to_db_time(moment: datetime) -> str:
-    """Aware datetimes only, stored as UTC ISO 8601 so text order is time order."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: pass a timezone-aware time")
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def from_db_time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
 def _local_date(stored: str, zone: str) -> date | None:
     """The date on `zone`'s wall clock of a stored time; an unknown zone reads as UTC."""
     try:
-        moment = datetime.fromisoformat(stored)
+        moment = from_db_time(stored)
     except ValueError:
         logger.warning("unreadable stored time %r", stored)
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     try:
         tz: tzinfo = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -90,10 +78,10 @@ def _check_pain(pain: int) -> None:
 
 # Times are stored as ISO 8601 text; only a session still open has no finished_at.
 _TIME_COLUMNS: dict[str, Callable[[Any], datetime | None]] = {
-    "started_at": datetime.fromisoformat,
-    "finished_at": from_db_time,
-    "step_shown_at": from_db_time,
-    "at": datetime.fromisoformat,
+    "started_at": from_db_time,
+    "finished_at": maybe_from_db_time,
+    "step_shown_at": maybe_from_db_time,
+    "at": from_db_time,
 }
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from backchain.storage.times import to_db_time
 from sqlite_utils import Database
 
 # Every table that holds a user's data, children first so deletion respects foreign keys.
@@ -48,7 +49,7 @@ class UserRepository:
             self.db.execute(
                 "INSERT OR IGNORE INTO users (id, language, owned_tools, onboarded, timezone,"
                 " created_at) VALUES (?, 'en', '[]', 0, 'UTC', ?)",
-                [user_id, now.isoformat()],
+                [user_id, to_db_time(now)],
             )
         return self.get(user_id)
 
@@ -99,7 +100,7 @@ class UserRepository:
                 "INSERT INTO conversation_state (user_id, state, updated_at) VALUES (?, ?, ?)"
                 " ON CONFLICT(user_id) DO UPDATE SET state = excluded.state,"
                 " updated_at = excluded.updated_at",
-                [user_id, json.dumps(state), now.isoformat()],
+                [user_id, json.dumps(state), to_db_time(now)],
             )
 
     def delete_everything(self, user_id: int) -> None:

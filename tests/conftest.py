@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +26,12 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def build_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests use a build cache of their own, never the user's."""
+    os.environ["BACKCHAIN_CACHE_DIR"] = str(tmp_path_factory.mktemp("build-cache"))
 
 
 @pytest.fixture(scope="session")

@@ -24,9 +24,12 @@ class Asker:
     def __init__(self, content_dir: Path | None):
         # From the content module, not chat.services: that one opens the storage layer, whose
         # import alone (sqlite-utils) would double the time `backchain ask` takes to answer.
-        from backchain.bot.content import build_matcher, load_content
+        from backchain.bot.content import build_matcher, open_content
 
-        self.content = load_content(content_dir)
+        # Only the parts a question needs are read: the matcher (from the build cache when the
+        # content is unchanged), the red flags, and for a text answer the topics and messages.
+        # `backchain content check` validates everything.
+        self.content = open_content(content_dir)
         self.matcher = build_matcher(self.content)
 
     def as_json(self, question: str) -> dict[str, Any]:

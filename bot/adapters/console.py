@@ -22,13 +22,15 @@ from backchain.bot.chat.replies import Button, Outcome, Timer
 from backchain.bot.chat.services import Services, build_services
 from backchain.storage.reminders import Reminder
 
+from backchain.text import fold
+
 LOCAL_USER = 0  # the console's one user; Telegram ids are positive
 _DECORATION = re.compile(r"[^\w\s&'/-]")
 
 
 def label_key(text: str) -> str:
     """A label as a person would type it: no emoji or marks, any case, single spaces."""
-    return " ".join(_DECORATION.sub(" ", plain_text(text)).casefold().split())
+    return " ".join(_DECORATION.sub(" ", fold(plain_text(text))).split())
 
 
 class ConsoleChat:
@@ -144,7 +146,7 @@ def run_console(settings: Settings, stdin: TextIO = sys.stdin, out: TextIO = sys
                 out.write("> ")
                 out.flush()
             line = stdin.readline()
-            if not line or line.strip().lower() in {"quit", "exit"}:
+            if not line or fold(line) in {"quit", "exit"}:
                 break
             if line.strip():
                 chat.feed(chat.incoming_for(line.rstrip("\n")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from backchain.bot.chat import callbacks
+from backchain.bot.chat.callbacks import HealthOpen, NewSession, ShowGroup, ShowTopic
 from backchain.bot.chat.replies import Button, Reply
 from backchain.bot.content import Content
 from backchain.bot.routine.plan import owned_with_kits
@@ -18,7 +18,7 @@ MAIN_TOPICS = ("hip-pain", "lower-back", "knee-pain", "sciatic-nerve", "biomecha
 
 
 def topic_button(topic: Topic) -> Button:
-    return Button(topic.title, callbacks.build("t", "show", topic.id))
+    return Button(topic.title, ShowTopic(topic.id).pack())
 
 
 def topic_text(topic: Topic) -> str:
@@ -35,12 +35,10 @@ def topic_reply(topic: Topic, content: Content, owned_tools: list[str]) -> Reply
     rows: list[tuple[Button, ...]] = [(topic_button(r),) for r in related]
     if topic.group == SAFETY_GROUP:
         # A safety answer leads to the health screen, never straight into a routine.
-        health = Button(content.messages("health_open_button"), callbacks.build("hs", "open"))
+        health = Button(content.messages("health_open_button"), HealthOpen().pack())
         rows.insert(0, (health,))
     elif set(topic.tools) & owned_with_kits(content.program, set(owned_tools)):
-        rows.insert(
-            0, (Button(content.messages("try_routine_button"), callbacks.build("s", "new")),)
-        )
+        rows.insert(0, (Button(content.messages("try_routine_button"), NewSession().pack()),))
     return Reply(topic_text(topic), tuple(rows))
 
 
@@ -67,7 +65,7 @@ def red_flag_reply(flag: RedFlag, content: Content) -> Reply:
 
 def groups_reply(content: Content) -> Reply:
     rows = tuple(
-        (Button(content.messages(f"group_{group}"), callbacks.build("g", "show", group)),)
+        (Button(content.messages(f"group_{group}"), ShowGroup(group).pack()),)
         for group in GROUPS
         if content.topics_in_group(group)
     )

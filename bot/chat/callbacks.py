@@ -1,115 +1,425 @@
-"""Callback data: built and parsed in one place, never trusted.
+"""Callback data: small frozen dataclasses with named fields, packed and parsed here only, never
+trusted.
 
-Format: `<namespace>:<action>[:<arg>...]`, ASCII, at most 64 bytes (Telegram's limit).
-Anything that does not parse into a known shape is rejected and the user is told the
-button has expired.
+Wire format: `<namespace>:<action>[:<field>...]`, ASCII, at most 64 bytes (Telegram's limit); a
+class's `prefix` is its namespace and action, its fields follow in order. A field is an `int`
+(a non-negative number of at most nine digits), an `Id` (lower-case words joined by hyphens) or a
+`Literal` of such words. Anything that does not parse into a known class, field by field, is
+rejected, and the user is told the button has expired.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import typing
+from dataclasses import astuple, dataclass, fields
+from typing import Any, ClassVar, Literal, TypeVar
 
 MAX_BYTES = 64
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _INT = re.compile(r"^(?:0|[1-9][0-9]{0,8})$")
 
-# namespace -> action -> the kinds of its arguments
-_SHAPES: dict[str, dict[str, tuple[str, ...]]] = {
-    "t": {"show": ("id",)},  # show a topic
-    "g": {"show": ("id",)},  # browse a topic group
-    "ob": {"tool": ("id",), "tools-done": (), "focus": ("id",)},  # onboarding / profile
-    "fg": {"yes": (), "no": ()},  # forget me
-    "hs": {  # health screen
-        "t": ("id",),  # toggle a condition
-        "none": (),
-        "done": (),
-        "side": ("id", "id"),  # condition, left|right|both
-        "add": ("id",),  # yes to an offer made from free text
-        "add-side": ("id", "id"),
-        "no": ("id",),
-        "doctor-ok": (),
-        "open": (),  # /health from a button
-    },
-    "s": {  # guided session
-        "new": (),
-        "resume": ("int",),
-        "over": ("int",),
-        "pain": ("int", "id", "int"),  # session, before|after, score
-        "timer": ("int", "int"),
-        "more": ("int", "int"),  # the step's full texts
-        "done": ("int", "int"),
-        "skip": ("int", "int"),
-        "hurt": ("int", "int"),
-        "stop": ("int",),
-        "checked": (),  # a doctor has checked me since the warning
-        "notyet": (),
-        "gentle": ("int", "int"),  # did the gentler way of a painful step
-        "move": ("int", "int"),  # leave a painful area for today
-    },
-    # timer events, fed back by adapters: session, step (, seconds since the start)
-    "tm": {"tick": ("int", "int", "int"), "end": ("int", "int")},
-    "r": {  # reminders, rest-day notes and the weekly summary day
-        "time": ("int",),
-        "off": (),
-        "start": (),
-        "snooze": (),
-        "skip": (),
-        "rest": ("int",),  # 1: a note on rest days, 0: quiet
-        "week": ("int",),  # summary weekday 0-6, 7: none
-    },
-    "oc": {  # outcome scores
-        "start": (),
-        "add": (),
-        "stop": (),
-        "first": ("id", "int"),  # the activity just typed, its first score
-        "rate": ("id", "int"),  # psfs-<n> | peg-<item>, score
-    },
-}
+Id = str  # a field read with the id pattern: a topic, a tool, a condition, a side
+_Data = TypeVar("_Data", bound="CallbackData")
+
+# prefix -> the class it packs; filled in as each class is defined.
+_REGISTRY: dict[str, type[CallbackData]] = {}
+# class -> for each field, a function from the raw text to its value (None when invalid).
+_READERS: dict[type[CallbackData], tuple[typing.Callable[[str], Any], ...]] = {}
 
 
 @dataclass(frozen=True)
-class Press:
-    """A parsed button press: namespace, action and validated arguments."""
+class CallbackData:
+    """A button press as data. Subclasses set `prefix` and declare their fields."""
 
-    namespace: str
-    action: str
-    args: tuple[str | int, ...] = ()
+    prefix: ClassVar[str] = ""
 
-    def int_arg(self, index: int) -> int:
-        value = self.args[index]
-        assert isinstance(value, int)
-        return value
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("prefix"):
+            if cls.prefix in _REGISTRY:
+                raise TypeError(f"callback prefix {cls.prefix!r} is used twice")
+            _REGISTRY[cls.prefix] = cls
 
-    def str_arg(self, index: int) -> str:
-        return str(self.args[index])
+    @property
+    def namespace(self) -> str:
+        return self.prefix.split(":", 1)[0]
+
+    @property
+    def action(self) -> str:
+        return self.prefix.split(":", 1)[1]
+
+    @property
+    def args(self) -> tuple[Any, ...]:
+        """The field values in order, as they travel after the prefix."""
+        return astuple(self)
+
+    def pack(self) -> str:
+        """The callback data for a button; ValueError if it would not parse back to itself."""
+        data = ":".join([self.prefix, *(str(value) for value in self.args)])
+        if parse(data) != self:
+            raise ValueError(f"invalid callback data {data!r}")
+        return data
 
 
-def build(namespace: str, action: str, *args: str | int) -> str:
-    """Callback data for a button; raises ValueError if it would not parse back."""
-    data = ":".join([namespace, action, *(str(a) for a in args)])
-    if parse(data) is None:
-        raise ValueError(f"invalid callback data {data!r}")
-    return data
+# Press is what a flow receives: any parsed callback data.
+Press = CallbackData
 
 
-def parse(data: str | None) -> Press | None:
+def _reader(kind: Any) -> typing.Callable[[str], Any]:
+    if kind is int:
+        return lambda raw: int(raw) if _INT.match(raw) else None
+    if kind is str:
+        return lambda raw: raw if _ID.match(raw) else None
+    if typing.get_origin(kind) is Literal:
+        allowed = frozenset(typing.get_args(kind))
+        return lambda raw: raw if raw in allowed else None
+    raise TypeError(f"callback fields are int, Id or Literal, not {kind!r}")
+
+
+def _readers(cls: type[CallbackData]) -> tuple[typing.Callable[[str], Any], ...]:
+    if cls not in _READERS:
+        hints = typing.get_type_hints(cls)
+        _READERS[cls] = tuple(_reader(hints[field.name]) for field in fields(cls))
+    return _READERS[cls]
+
+
+def parse(data: str | None) -> CallbackData | None:
     """The press described by `data`, or None for anything forged, stale in shape or malformed."""
     if not data or len(data.encode("utf-8", "surrogatepass")) > MAX_BYTES or not data.isascii():
         return None
     parts = data.split(":")
     if len(parts) < 2:
         return None
-    namespace, action, raw_args = parts[0], parts[1], parts[2:]
-    kinds = _SHAPES.get(namespace, {}).get(action)
-    if kinds is None or len(kinds) != len(raw_args):
+    cls = _REGISTRY.get(f"{parts[0]}:{parts[1]}")
+    if cls is None:
         return None
-    args: list[str | int] = []
-    for kind, raw in zip(kinds, raw_args, strict=True):
-        if kind == "int" and _INT.match(raw):
-            args.append(int(raw))
-        elif kind == "id" and _ID.match(raw):
-            args.append(raw)
-        else:
-            return None
-    return Press(namespace, action, tuple(args))
+    readers = _readers(cls)
+    if len(readers) != len(parts) - 2:
+        return None
+    values = [read(raw) for read, raw in zip(readers, parts[2:], strict=True)]
+    if any(value is None for value in values):
+        return None
+    return cls(*values)
+
+
+def parse_as(cls: type[_Data], data: str | None) -> _Data | None:
+    """`parse`, accepting only presses of class `cls`."""
+    press = parse(data)
+    return press if isinstance(press, cls) else None
+
+
+def build(namespace: str, action: str, *args: str | int) -> str:
+    """Callback data from its parts; ValueError if no class has that shape. Prefer the classes."""
+    cls = _REGISTRY.get(f"{namespace}:{action}")
+    if cls is None:
+        raise ValueError(f"no callback data {namespace}:{action}")
+    try:
+        return cls(*args).pack()
+    except TypeError as exc:
+        raise ValueError(f"invalid callback data for {cls.prefix}: {args!r}") from exc
+
+
+# --- topics ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShowTopic(CallbackData):
+    prefix: ClassVar[str] = "t:show"
+    topic: Id
+
+
+@dataclass(frozen=True)
+class ShowGroup(CallbackData):
+    prefix: ClassVar[str] = "g:show"
+    group: Id
+
+
+# --- onboarding and profile --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToggleTool(CallbackData):
+    prefix: ClassVar[str] = "ob:tool"
+    tool: Id
+
+
+@dataclass(frozen=True)
+class ToolsDone(CallbackData):
+    prefix: ClassVar[str] = "ob:tools-done"
+
+
+@dataclass(frozen=True)
+class ChooseFocus(CallbackData):
+    prefix: ClassVar[str] = "ob:focus"
+    area: Id
+
+
+# --- forget me ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForgetYes(CallbackData):
+    prefix: ClassVar[str] = "fg:yes"
+
+
+@dataclass(frozen=True)
+class ForgetNo(CallbackData):
+    prefix: ClassVar[str] = "fg:no"
+
+
+# --- health screen -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HealthToggle(CallbackData):
+    prefix: ClassVar[str] = "hs:t"
+    condition: Id
+
+
+@dataclass(frozen=True)
+class HealthNone(CallbackData):
+    prefix: ClassVar[str] = "hs:none"
+
+
+@dataclass(frozen=True)
+class HealthDone(CallbackData):
+    prefix: ClassVar[str] = "hs:done"
+
+
+@dataclass(frozen=True)
+class HealthSide(CallbackData):
+    prefix: ClassVar[str] = "hs:side"
+    condition: Id
+    side: Id  # left | right | both, checked against the condition's sides
+
+
+@dataclass(frozen=True)
+class HealthAdd(CallbackData):
+    """Yes to an offer made from free text."""
+
+    prefix: ClassVar[str] = "hs:add"
+    condition: Id
+
+
+@dataclass(frozen=True)
+class HealthAddSide(CallbackData):
+    prefix: ClassVar[str] = "hs:add-side"
+    condition: Id
+    side: Id
+
+
+@dataclass(frozen=True)
+class HealthNo(CallbackData):
+    prefix: ClassVar[str] = "hs:no"
+    condition: Id
+
+
+@dataclass(frozen=True)
+class HealthDoctorOk(CallbackData):
+    prefix: ClassVar[str] = "hs:doctor-ok"
+
+
+@dataclass(frozen=True)
+class HealthOpen(CallbackData):
+    """/health from a button."""
+
+    prefix: ClassVar[str] = "hs:open"
+
+
+# --- guided session ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewSession(CallbackData):
+    prefix: ClassVar[str] = "s:new"
+
+
+@dataclass(frozen=True)
+class DoctorChecked(CallbackData):
+    """A doctor has checked me since the red-flag warning."""
+
+    prefix: ClassVar[str] = "s:checked"
+
+
+@dataclass(frozen=True)
+class NotCheckedYet(CallbackData):
+    prefix: ClassVar[str] = "s:notyet"
+
+
+@dataclass(frozen=True)
+class SessionPress(CallbackData):
+    """Any press about one stored session."""
+
+    session: int
+
+
+@dataclass(frozen=True)
+class Resume(SessionPress):
+    prefix: ClassVar[str] = "s:resume"
+
+
+@dataclass(frozen=True)
+class StartOver(SessionPress):
+    prefix: ClassVar[str] = "s:over"
+
+
+@dataclass(frozen=True)
+class Pain(SessionPress):
+    prefix: ClassVar[str] = "s:pain"
+    when: Literal["before", "after"]
+    score: int
+
+
+@dataclass(frozen=True)
+class StopSession(SessionPress):
+    prefix: ClassVar[str] = "s:stop"
+
+
+@dataclass(frozen=True)
+class StepPress(SessionPress):
+    """Any press about one step of a session."""
+
+    step: int
+
+
+@dataclass(frozen=True)
+class StartTimer(StepPress):
+    prefix: ClassVar[str] = "s:timer"
+
+
+@dataclass(frozen=True)
+class MoreDetail(StepPress):
+    """The step's full texts."""
+
+    prefix: ClassVar[str] = "s:more"
+
+
+@dataclass(frozen=True)
+class StepDone(StepPress):
+    prefix: ClassVar[str] = "s:done"
+
+
+@dataclass(frozen=True)
+class StepSkip(StepPress):
+    prefix: ClassVar[str] = "s:skip"
+
+
+@dataclass(frozen=True)
+class StepHurt(StepPress):
+    prefix: ClassVar[str] = "s:hurt"
+
+
+@dataclass(frozen=True)
+class GentlerDone(StepPress):
+    """Did the gentler way of a painful step."""
+
+    prefix: ClassVar[str] = "s:gentle"
+
+
+@dataclass(frozen=True)
+class LeaveArea(StepPress):
+    """Leave a painful area for today."""
+
+    prefix: ClassVar[str] = "s:move"
+
+
+# Timer events: never a button, fed back by the adapters when a step timer fires.
+@dataclass(frozen=True)
+class TimerTick(StepPress):
+    """The countdown moves on: `elapsed` seconds since the step's timer started."""
+
+    prefix: ClassVar[str] = "tm:tick"
+    elapsed: int
+
+
+@dataclass(frozen=True)
+class TimerEnd(StepPress):
+    prefix: ClassVar[str] = "tm:end"
+
+
+# --- reminders ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReminderTime(CallbackData):
+    prefix: ClassVar[str] = "r:time"
+    hhmm: int  # 730 for 07:30; the hour and minute are checked where it is used
+
+    @property
+    def hour(self) -> int:
+        return self.hhmm // 100
+
+    @property
+    def minute(self) -> int:
+        return self.hhmm % 100
+
+
+@dataclass(frozen=True)
+class RemindersOff(CallbackData):
+    prefix: ClassVar[str] = "r:off"
+
+
+@dataclass(frozen=True)
+class RestDayNote(CallbackData):
+    prefix: ClassVar[str] = "r:rest"
+    note: int  # 1: a short note on rest days, 0: stay quiet
+
+
+@dataclass(frozen=True)
+class SummaryDay(CallbackData):
+    prefix: ClassVar[str] = "r:week"
+    weekday: int  # 0 = Monday .. 6 = Sunday, 7: no weekly summary
+
+
+@dataclass(frozen=True)
+class StartFromReminder(CallbackData):
+    prefix: ClassVar[str] = "r:start"
+
+
+@dataclass(frozen=True)
+class Snooze(CallbackData):
+    prefix: ClassVar[str] = "r:snooze"
+
+
+@dataclass(frozen=True)
+class SkipToday(CallbackData):
+    prefix: ClassVar[str] = "r:skip"
+
+
+# --- outcome scores ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckinStart(CallbackData):
+    prefix: ClassVar[str] = "oc:start"
+
+
+@dataclass(frozen=True)
+class ActivityAdd(CallbackData):
+    prefix: ClassVar[str] = "oc:add"
+
+
+@dataclass(frozen=True)
+class ActivityStop(CallbackData):
+    prefix: ClassVar[str] = "oc:stop"
+
+
+@dataclass(frozen=True)
+class ScorePress(CallbackData):
+    """A score from 0 to 10 for one item."""
+
+    item: Id  # psfs-<n> | peg-<item>, or the activity just typed
+    score: int
+
+
+@dataclass(frozen=True)
+class FirstScore(ScorePress):
+    """The first score of an activity just typed."""
+
+    prefix: ClassVar[str] = "oc:first"
+
+
+@dataclass(frozen=True)
+class Rate(ScorePress):
+    prefix: ClassVar[str] = "oc:rate"

@@ -11,7 +11,7 @@ from backchain.bot.chat import outcomes as outcomes_flow
 from backchain.bot.chat import progress as progress_flow
 from backchain.bot.chat import reminders as reminder_flow
 from backchain.bot.chat import session as session_flow
-from backchain.bot.chat.callbacks import Press
+from backchain.bot.chat.callbacks import ForgetNo, ForgetYes, Press, ShowGroup, ShowTopic
 from backchain.bot.chat.incoming import Incoming, Kind
 from backchain.bot.chat.replies import Button, Outcome, Reply
 from backchain.bot.chat.services import Services
@@ -81,8 +81,8 @@ class Conversation:
 
     def _forget_question(self) -> Reply:
         rows = (
-            (Button(self.msg("forget_yes_button"), callbacks.build("fg", "yes")),),
-            (Button(self.msg("forget_no_button"), callbacks.build("fg", "no")),),
+            (Button(self.msg("forget_yes_button"), ForgetYes().pack()),),
+            (Button(self.msg("forget_no_button"), ForgetNo().pack()),),
         )
         return Reply(self.msg("forget_confirm"), rows)
 
@@ -133,13 +133,13 @@ class Conversation:
         return outcome if outcome is not None else Outcome().say(Reply(self.msg("button_expired")))
 
     def _dispatch_press(self, user: User, incoming: Incoming, press: Press) -> Outcome | None:
-        if press.namespace == "t":
-            topic = self.content.topics.get(press.str_arg(0))
+        if isinstance(press, ShowTopic):
+            topic = self.content.topics.get(press.topic)
             if topic is None:
                 return None
             return Outcome().say(answers.topic_reply(topic, self.content, user.owned_tools))
-        if press.namespace == "g":
-            reply = answers.group_reply(press.str_arg(0), self.content)
+        if isinstance(press, ShowGroup):
+            reply = answers.group_reply(press.group, self.content)
             return Outcome().say(reply) if reply else None
         if press.namespace == "ob":
             return onboarding.handle_onboarding_press(self.services, user, press)
@@ -158,7 +158,7 @@ class Conversation:
         return None
 
     def _forget(self, user: User, press: Press) -> Outcome:
-        if press.action == "yes":
+        if isinstance(press, ForgetYes):
             self.services.users.delete_everything(user.id)
             export_flow.remove_user_files(self.services, user.id)
             return Outcome(cancel_timers=[f"user:{user.id}:"]).say(Reply(self.msg("forgotten")))

@@ -9,8 +9,18 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from backchain.bot.chat import callbacks
-from backchain.bot.chat.callbacks import Press
+from backchain.bot.chat.callbacks import (
+    HealthAdd,
+    HealthAddSide,
+    HealthDoctorOk,
+    HealthDone,
+    HealthNo,
+    HealthNone,
+    HealthOpen,
+    HealthSide,
+    HealthToggle,
+    Press,
+)
 from backchain.bot.chat.replies import Button, Outcome, Reply
 from backchain.bot.chat.services import Services
 from backchain.bot.routine.precautions import (
@@ -43,11 +53,11 @@ def checklist_reply(
     rows: list[tuple[Button, ...]] = []
     for condition in services.content.precautions.ordered():
         mark = "✅ " if condition.id in selected else "▫️ "
-        rows.append((Button(mark + condition.label, callbacks.build("hs", "t", condition.id)),))
+        rows.append((Button(mark + condition.label, HealthToggle(condition.id).pack()),))
     rows.append(
         (
-            Button(msg("health_none_button"), callbacks.build("hs", "none")),
-            Button(msg("health_done_button"), callbacks.build("hs", "done")),
+            Button(msg("health_none_button"), HealthNone().pack()),
+            Button(msg("health_done_button"), HealthDone().pack()),
         )
     )
     text = msg("health_ask") if first_time else msg("health_edit")
@@ -106,13 +116,13 @@ def handle_press(
 
     `next_question` is what onboarding asks after the checklist (the focus area).
     """
-    if press.action in ("add", "no"):
+    if isinstance(press, HealthAdd | HealthNo):
         return _answer_offer(services, user, press)
-    if press.action == "add-side":
+    if isinstance(press, HealthAddSide):
         return handle_add_side(services, user, press)
-    if press.action == "open":
+    if isinstance(press, HealthOpen):
         return show(services, user)
-    if press.action == "doctor-ok":
+    if isinstance(press, HealthDoctorOk):
         services.health.doctor_agreed(user.id, services.clock())
         return Outcome().say(Reply(services.content.messages("health_doctor_ok_saved")))
     state = services.users.state(user.id)
@@ -122,8 +132,8 @@ def handle_press(
     selected: list[str] = [c for c in state["health"] if c in precautions.conditions]
     sides: dict[str, str] = dict(state.get("sides", {}))
     now = services.clock()
-    if press.action == "t":
-        condition = press.str_arg(0)
+    if isinstance(press, HealthToggle):
+        condition = press.condition
         if condition not in precautions.conditions:
             return None
         if condition in selected:
@@ -135,12 +145,12 @@ def handle_press(
         first_time = state.get("then") == "focus"
         return Outcome().say(checklist_reply(services, selected, edit=True, first_time=first_time))
     then = next_question if state.get("then") == "focus" else None
-    if press.action == "none":
+    if isinstance(press, HealthNone):
         return _save(services, user, [], {}, then)
-    if press.action == "done":
+    if isinstance(press, HealthDone):
         return _next_side_or_save(services, user, selected, sides, then)
-    if press.action == "side":
-        condition, side = press.str_arg(0), press.str_arg(1)
+    if isinstance(press, HealthSide):
+        condition, side = press.condition, press.side
         if condition not in selected or side not in SIDES:
             return None
         sides[condition] = side
@@ -160,16 +170,15 @@ def _next_side_or_save(
     for condition_id in selected:
         condition = precautions.conditions[condition_id]
         if condition.sided and condition_id not in sides:
-            return Outcome().say(side_question(services, condition, "side"))
+            return Outcome().say(side_question(services, condition, HealthSide))
     return _save(services, user, selected, sides, then)
 
 
-def side_question(services: Services, condition: Condition, action: str) -> Reply:
+def side_question(
+    services: Services, condition: Condition, press: type[HealthSide | HealthAddSide]
+) -> Reply:
     msg = services.content.messages
-    rows = tuple(
-        (Button(msg(f"side_{side}"), callbacks.build("hs", action, condition.id, side)),)
-        for side in SIDES
-    )
+    rows = tuple((Button(msg(f"side_{side}"), press(condition.id, side).pack()),) for side in SIDES)
     return Reply(msg("health_which_side", condition=condition.label), rows)
 
 
@@ -230,8 +239,8 @@ def offer_for(services: Services, user: User, text: str) -> Reply | None:
             msg = services.content.messages
             rows = (
                 (
-                    Button(msg("health_offer_yes"), callbacks.build("hs", "add", condition.id)),
-                    Button(msg("health_offer_no"), callbacks.build("hs", "no", condition.id)),
+                    Button(msg("health_offer_yes"), HealthAdd(condition.id).pack()),
+                    Button(msg("health_offer_no"), HealthNo(condition.id).pack()),
                 ),
             )
             label = html.escape(condition.label, quote=False)
@@ -239,22 +248,22 @@ def offer_for(services: Services, user: User, text: str) -> Reply | None:
     return None
 
 
-def _answer_offer(services: Services, user: User, press: Press) -> Outcome | None:
+def _answer_offer(services: Services, user: User, press: HealthAdd | HealthNo) -> Outcome | None:
     precautions = services.content.precautions
-    condition = precautions.conditions.get(press.str_arg(0))
+    condition = precautions.conditions.get(press.condition)
     if condition is None:
         return None
     msg = services.content.messages
-    if press.action == "no":
+    if isinstance(press, HealthNo):
         return Outcome().say(Reply(msg("health_offer_declined")))
     if condition.sided:
-        return Outcome().say(side_question(services, condition, "add-side"))
+        return Outcome().say(side_question(services, condition, HealthAddSide))
     return _add(services, user, condition, None)
 
 
-def handle_add_side(services: Services, user: User, press: Press) -> Outcome | None:
-    condition = services.content.precautions.conditions.get(press.str_arg(0))
-    side = press.str_arg(1)
+def handle_add_side(services: Services, user: User, press: HealthAddSide) -> Outcome | None:
+    condition = services.content.precautions.conditions.get(press.condition)
+    side = press.side
     if condition is None or side not in SIDES:
         return None
     return _add(services, user, condition, side)
@@ -274,5 +283,5 @@ def doctor_gate(services: Services, user: User) -> Reply | None:
         return None
     msg = services.content.messages
     because = "; ".join(html.escape(c.because, quote=False) for c in waiting)
-    rows = ((Button(msg("health_doctor_ok_button"), callbacks.build("hs", "doctor-ok")),),)
+    rows = ((Button(msg("health_doctor_ok_button"), HealthDoctorOk().pack()),),)
     return Reply(msg("health_doctor_gate", because=because), rows)

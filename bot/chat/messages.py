@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from backchain.bot.errors import ContentError
-from backchain.bot.yamlfile import read_yaml_mapping
+from backchain.bot.yamlfile import Text, convert, read_yaml_mapping
 
 
 class Messages:
@@ -50,11 +50,10 @@ def load_messages(path: Path) -> Messages:
     file = str(path)
     templates: dict[str, str] = {}
     for key, value in data.items():
-        if not isinstance(value, str) or not value.strip():
-            raise ContentError(file, "must be a non-empty text", str(key), "text")
+        text = convert(value, Text, file, str(key), "text")
         try:
-            list(string.Formatter().parse(value))
+            list(string.Formatter().parse(text))
         except ValueError as exc:
             raise ContentError(file, f"has a broken placeholder ({exc})", str(key), "text") from exc
-        templates[str(key)] = value.strip()
+        templates[str(key)] = text
     return Messages(templates, file)

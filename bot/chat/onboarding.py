@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from backchain.bot.chat import callbacks
 from backchain.bot.chat import health as health_flow
-from backchain.bot.chat.callbacks import Press
+from backchain.bot.chat.callbacks import ChooseFocus, HealthOpen, Press, ToggleTool, ToolsDone
 from backchain.bot.chat.replies import Button, Outcome, Reply
 from backchain.bot.chat.services import Services
 from backchain.bot.content import Content
@@ -24,12 +23,8 @@ def tools_keyboard(content: Content, selected: list[str]) -> tuple[tuple[Button,
     rows = []
     for tool in tool_choices(content):
         mark = "✅ " if tool in selected else "▫️ "
-        rows.append(
-            (Button(mark + content.topics[tool].title, callbacks.build("ob", "tool", tool)),)
-        )
-    rows.append(
-        (Button(content.messages("tools_done_button"), callbacks.build("ob", "tools-done")),)
-    )
+        rows.append((Button(mark + content.topics[tool].title, ToggleTool(tool).pack()),))
+    rows.append((Button(content.messages("tools_done_button"), ToolsDone().pack()),))
     return tuple(rows)
 
 
@@ -39,7 +34,7 @@ def tools_question(content: Content, selected: list[str], edit: bool = False) ->
 
 def focus_question(content: Content) -> Reply:
     rows = tuple(
-        (Button(content.messages(f"focus_{area}"), callbacks.build("ob", "focus", area)),)
+        (Button(content.messages(f"focus_{area}"), ChooseFocus(area).pack()),)
         for area in FOCUS_AREAS
     )
     return Reply(content.messages("ask_focus"), rows)
@@ -60,22 +55,22 @@ def handle_onboarding_press(services: Services, user: User, press: Press) -> Out
     content = services.content
     state = services.users.state(user.id)
     now = services.clock()
-    if press.action == "tool":
-        tool = press.str_arg(0)
+    if isinstance(press, ToggleTool):
+        tool = press.tool
         if "tools" not in state or tool not in tool_choices(content):
             return None
         selected = [t for t in state["tools"] if t in content.topics]
         selected = [t for t in selected if t != tool] if tool in selected else [*selected, tool]
         services.users.set_state(user.id, {**state, "tools": selected}, now)
         return Outcome().say(tools_question(content, selected, edit=True))
-    if press.action == "tools-done":
+    if isinstance(press, ToolsDone):
         if "tools" not in state:
             return None
         user.owned_tools = [t for t in state["tools"] if t in content.topics]
         services.users.save_profile(user)
         return health_flow.start_screen(services, user, then="focus")
-    if press.action == "focus":
-        area = press.str_arg(0)
+    if isinstance(press, ChooseFocus):
+        area = press.area
         if area not in FOCUS_AREAS or not state.get("focus"):
             return None
         user.focus = area
@@ -93,7 +88,7 @@ def handle_onboarding_press(services: Services, user: User, press: Press) -> Out
 
 def profile_saved(content: Content, user: User) -> Reply:
     tools = ", ".join(content.topics[t].title for t in user.owned_tools if t in content.topics)
-    rows = ((Button(content.messages("health_open_button"), callbacks.build("hs", "open")),),)
+    rows = ((Button(content.messages("health_open_button"), HealthOpen().pack()),),)
     return Reply(
         content.messages(
             "profile_saved",

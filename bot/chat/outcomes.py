@@ -5,8 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from backchain.bot.chat import callbacks
-from backchain.bot.chat.callbacks import Press
+from backchain.bot.chat.callbacks import (
+    ActivityAdd,
+    ActivityStop,
+    CheckinStart,
+    FirstScore,
+    Press,
+    Rate,
+)
 from backchain.bot.chat.replies import Button, Outcome, Reply
 from backchain.bot.chat.services import Services
 from backchain.bot.routine.outcomes import Point
@@ -27,8 +33,8 @@ def last_rated(services: Services, user_id: int) -> datetime | None:
     return scores[-1].at if scores else None
 
 
-def score_rows(action: str, item: str) -> tuple[tuple[Button, ...], ...]:
-    buttons = [Button(str(n), callbacks.build("oc", action, item, n)) for n in SCORES]
+def score_rows(press: type[FirstScore | Rate], item: str) -> tuple[tuple[Button, ...], ...]:
+    buttons = [Button(str(n), press(item, n).pack()) for n in SCORES]
     return (tuple(buttons[:6]), tuple(buttons[6:]))
 
 
@@ -41,8 +47,8 @@ def ask_activity(services: Services, user: User, first: bool) -> Reply:
     msg = services.content.messages
     key, button = ("psfs_intro", "button_psfs_skip") if first else ("psfs_more", "button_psfs_done")
     rows = (
-        (Button(msg("button_psfs_add"), callbacks.build("oc", "add")),),
-        (Button(msg(button), callbacks.build("oc", "stop")),),
+        (Button(msg("button_psfs_add"), ActivityAdd().pack()),),
+        (Button(msg(button), ActivityStop().pack()),),
     )
     return Reply(msg(key), rows)
 
@@ -55,7 +61,9 @@ def handle_awaited_text(services: Services, user: User, text: str) -> Outcome | 
     activity = " ".join(text.split())[:80]
     services.users.set_state(user.id, {"psfs-pending": activity}, services.clock())
     msg = services.content.messages
-    return Outcome().say(Reply(msg("psfs_rate_new", activity=activity), score_rows("first", "new")))
+    return Outcome().say(
+        Reply(msg("psfs_rate_new", activity=activity), score_rows(FirstScore, "new"))
+    )
 
 
 def _question(services: Services, user: User, item: str) -> Reply:
@@ -65,7 +73,7 @@ def _question(services: Services, user: User, item: str) -> Reply:
         text = msg("checkin_psfs", activity=names.get(item.removeprefix("psfs-"), ""))
     else:
         text = msg(f"checkin_{item.replace('-', '_')}")
-    return Reply(text, score_rows("rate", item))
+    return Reply(text, score_rows(Rate, item))
 
 
 def checkin_items(services: Services, user: User) -> list[str]:
@@ -82,19 +90,19 @@ def start_checkin(services: Services, user: User) -> Outcome:
 def handle_press(services: Services, user: User, press: Press) -> Outcome | None:
     msg = services.content.messages
     now = services.clock()
-    if press.action == "start":
+    if isinstance(press, CheckinStart):
         return start_checkin(services, user)
-    if press.action == "add":
+    if isinstance(press, ActivityAdd):
         if len(services.outcomes.activities(user.id)) >= MAX_ACTIVITIES:
             return None
         services.users.set_state(user.id, {AWAITING: "psfs-activity"}, now)
         return Outcome().say(Reply(msg("psfs_type")))
-    if press.action == "stop":
+    if isinstance(press, ActivityStop):
         services.users.set_state(user.id, {}, now)
         return Outcome().say(Reply(msg("psfs_stopped")))
-    if press.action == "first":
+    if isinstance(press, FirstScore):
         pending = services.users.state(user.id).get("psfs-pending")
-        score = press.int_arg(1)
+        score = press.score
         if not pending or score not in SCORES:
             return None
         added = services.outcomes.add_activity(user.id, str(pending), score, now)
@@ -103,8 +111,8 @@ def handle_press(services: Services, user: User, press: Press) -> Outcome | None
         if added is None or added.position >= MAX_ACTIVITIES:
             return Outcome().say(Reply(msg("psfs_saved_all"), edit=True))
         return Outcome().say(replace(ask_activity(services, user, first=False), edit=True))
-    if press.action == "rate":
-        item, score = press.str_arg(0), press.int_arg(1)
+    if isinstance(press, Rate):
+        item, score = press.item, press.score
         items = checkin_items(services, user)
         if item not in items or score not in SCORES:
             return None

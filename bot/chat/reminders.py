@@ -6,9 +6,17 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, time
 
-from backchain.bot.chat import callbacks
 from backchain.bot.chat import session as session_flow
-from backchain.bot.chat.callbacks import Press
+from backchain.bot.chat.callbacks import (
+    Press,
+    RemindersOff,
+    ReminderTime,
+    RestDayNote,
+    SkipToday,
+    Snooze,
+    StartFromReminder,
+    SummaryDay,
+)
 from backchain.bot.chat.replies import Button, Outcome, Reply
 from backchain.bot.chat.services import Services
 from backchain.bot.routine.schedule import format_time_of_day, parse_time_of_day
@@ -26,9 +34,7 @@ def _hhmm(value: time) -> int:
 def ask_time(services: Services, user: User) -> Outcome:
     msg = services.content.messages
     services.users.set_state(user.id, {AWAITING: "remind-time"}, services.clock())
-    buttons = [
-        Button(format_time_of_day(t), callbacks.build("r", "time", _hhmm(t))) for t in COMMON_TIMES
-    ]
+    buttons = [Button(format_time_of_day(t), ReminderTime(_hhmm(t)).pack()) for t in COMMON_TIMES]
     rows = (tuple(buttons[:3]), tuple(buttons[3:]))
     return Outcome().say(Reply(msg("ask_reminder_time", zone=user.timezone), rows))
 
@@ -43,7 +49,7 @@ def show(services: Services, user: User) -> Outcome:
     reminder = services.reminders.get(user.id)
     if reminder is None or not reminder.enabled:
         return Outcome().say(Reply(msg("reminders_off", zone=user.timezone)))
-    rows = ((Button(msg("button_reminders_off"), callbacks.build("r", "off")),),)
+    rows = ((Button(msg("button_reminders_off"), RemindersOff().pack()),),)
     text = msg("reminders_on", time=format_time_of_day(reminder.local_time), zone=reminder.zone)
     return Outcome().say(Reply(text, rows))
 
@@ -65,8 +71,8 @@ def rest_days_question(services: Services) -> Reply:
     msg = services.content.messages
     rows = (
         (
-            Button(msg("button_rest_quiet"), callbacks.build("r", "rest", 0)),
-            Button(msg("button_rest_note"), callbacks.build("r", "rest", 1)),
+            Button(msg("button_rest_quiet"), RestDayNote(0).pack()),
+            Button(msg("button_rest_note"), RestDayNote(1).pack()),
         ),
     )
     return Reply(msg("ask_rest_days"), rows)
@@ -74,11 +80,11 @@ def rest_days_question(services: Services) -> Reply:
 
 def summary_day_question(services: Services) -> Reply:
     msg = services.content.messages
-    days = [Button(msg(f"weekday_{n}"), callbacks.build("r", "week", n)) for n in range(7)]
+    days = [Button(msg(f"weekday_{n}"), SummaryDay(n).pack()) for n in range(7)]
     rows = (
         tuple(days[:4]),
         tuple(days[4:]),
-        (Button(msg("button_no_summary"), callbacks.build("r", "week", 7)),),
+        (Button(msg("button_no_summary"), SummaryDay(7).pack()),),
     )
     return Reply(msg("ask_summary_day"), rows)
 
@@ -95,7 +101,7 @@ def handle_awaited_text(services: Services, user: User, chat_id: int, text: str)
             return _set_time(services, user, chat_id, value)
         retry = Reply(msg("bad_time"))
     else:
-        match = find_timezone(text)
+        match = find_timezone(text, services.content.timezones)
         if match is not None:
             services.users.set_state(user.id, {}, services.clock())
             services.reminders.set_timezone(user.id, match.zone, services.clock())
@@ -111,33 +117,31 @@ def handle_awaited_text(services: Services, user: User, chat_id: int, text: str)
 def handle_press(services: Services, user: User, chat_id: int, press: Press) -> Outcome | None:
     msg = services.content.messages
     now = services.clock()
-    if press.action == "time":
-        hhmm = press.int_arg(0)
-        hour, minute = divmod(hhmm, 100)
-        if hour > 23 or minute > 59:
+    if isinstance(press, ReminderTime):
+        if press.hour > 23 or press.minute > 59:
             return None
-        return _set_time(services, user, chat_id, time(hour, minute))
-    if press.action == "off":
+        return _set_time(services, user, chat_id, time(press.hour, press.minute))
+    if isinstance(press, RemindersOff):
         services.reminders.disable(user.id)
         return Outcome().say(Reply(msg("reminders_turned_off")))
-    if press.action == "start":
+    if isinstance(press, StartFromReminder):
         return session_flow.begin(services, user, chat_id)
-    if press.action in ("rest", "week"):
-        value = press.int_arg(0)
+    if isinstance(press, RestDayNote | SummaryDay):
         settings = services.routine_settings.get(user.id)
-        if press.action == "rest" and value in (0, 1):
-            settings = replace(settings, rest_day_note=bool(value))
+        if isinstance(press, RestDayNote) and press.note in (0, 1):
+            settings = replace(settings, rest_day_note=bool(press.note))
             services.routine_settings.save(user.id, settings)
             return Outcome().say(replace(summary_day_question(services), edit=True))
-        if press.action == "week" and 0 <= value <= 7:
-            settings = replace(settings, summary_weekday=None if value == 7 else value)
+        if isinstance(press, SummaryDay) and 0 <= press.weekday <= 7:
+            day = press.weekday
+            settings = replace(settings, summary_weekday=None if day == 7 else day)
             services.routine_settings.save(user.id, settings)
             return Outcome().say(Reply(msg("routine_settings_saved"), edit=True))
         return None
-    if press.action == "snooze":
+    if isinstance(press, Snooze):
         done = services.reminders.snooze(user.id, now)
         return Outcome().say(Reply(msg("reminder_snoozed"), edit=True)) if done else None
-    if press.action == "skip":
+    if isinstance(press, SkipToday):
         done = services.reminders.skip_today(user.id, now)
         return Outcome().say(Reply(msg("reminder_skipped"), edit=True)) if done else None
     return None
@@ -171,10 +175,10 @@ def reminder_replies(services: Services, user: User) -> list[Reply]:
     phase = services.content.program.phase(status.phase_id)
     text = msg("reminder_text", phase=phase.title, **session_flow.plan_size(services, plan))
     rows = (
-        (Button(msg("button_start_now"), callbacks.build("r", "start")),),
+        (Button(msg("button_start_now"), StartFromReminder().pack()),),
         (
-            Button(msg("button_snooze"), callbacks.build("r", "snooze")),
-            Button(msg("button_skip_today"), callbacks.build("r", "skip")),
+            Button(msg("button_snooze"), Snooze().pack()),
+            Button(msg("button_skip_today"), SkipToday().pack()),
         ),
     )
     replies.append(Reply(text, rows))

@@ -10,11 +10,30 @@ import html
 import re
 from dataclasses import replace
 from datetime import UTC, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from backchain.bot.chat import callbacks
 from backchain.bot.chat import health as health_flow
-from backchain.bot.chat.callbacks import Press
+from backchain.bot.chat.callbacks import (
+    DoctorChecked,
+    GentlerDone,
+    LeaveArea,
+    MoreDetail,
+    NewSession,
+    NotCheckedYet,
+    Pain,
+    Press,
+    Resume,
+    SessionPress,
+    StartOver,
+    StartTimer,
+    StepDone,
+    StepHurt,
+    StepSkip,
+    StopSession,
+    TimerEnd,
+    TimerTick,
+)
 from backchain.bot.chat.replies import Button, Outcome, Reply, Timer
 from backchain.bot.chat.services import Services
 from backchain.bot.routine.outcomes import hold_reason
@@ -47,10 +66,8 @@ def timer_prefix(user_id: int, session_id: int) -> str:
     return f"user:{user_id}:session:{session_id}:"
 
 
-def pain_question(services: Services, session_id: int, when: str) -> Reply:
-    buttons = [
-        Button(str(n), callbacks.build("s", "pain", session_id, when, n)) for n in PAIN_SCALE
-    ]
+def pain_question(services: Services, session_id: int, when: Literal["before", "after"]) -> Reply:
+    buttons = [Button(str(n), Pain(session_id, when, n).pack()) for n in PAIN_SCALE]
     rows = (tuple(buttons[:6]), tuple(buttons[6:]))
     return Reply(services.content.messages(f"pain_{when}_question"), rows)
 
@@ -97,21 +114,17 @@ def step_buttons(
     services: Services, session_id: int, index: int, timer: bool = True, detail: bool = True
 ) -> tuple[tuple[Button, ...], ...]:
     msg = services.content.messages
-    first_row = [Button(msg("button_done"), callbacks.build("s", "done", session_id, index))]
+    first_row = [Button(msg("button_done"), StepDone(session_id, index).pack())]
     if timer:
-        first_row.insert(
-            0, Button(msg("button_timer"), callbacks.build("s", "timer", session_id, index))
-        )
-    last_row = [Button(msg("button_stop"), callbacks.build("s", "stop", session_id))]
+        first_row.insert(0, Button(msg("button_timer"), StartTimer(session_id, index).pack()))
+    last_row = [Button(msg("button_stop"), StopSession(session_id).pack())]
     if detail:
-        last_row.insert(
-            0, Button(msg("button_more"), callbacks.build("s", "more", session_id, index))
-        )
+        last_row.insert(0, Button(msg("button_more"), MoreDetail(session_id, index).pack()))
     return (
         tuple(first_row),
         (
-            Button(msg("button_skip"), callbacks.build("s", "skip", session_id, index)),
-            Button(msg("button_hurt"), callbacks.build("s", "hurt", session_id, index)),
+            Button(msg("button_skip"), StepSkip(session_id, index).pack()),
+            Button(msg("button_hurt"), StepHurt(session_id, index).pack()),
         ),
         tuple(last_row),
     )
@@ -176,8 +189,8 @@ def red_flag_gate(services: Services, user: User) -> Reply | None:
         return None
     msg = services.content.messages
     rows = (
-        (Button(msg("button_doctor_checked"), callbacks.build("s", "checked")),),
-        (Button(msg("button_not_checked"), callbacks.build("s", "notyet")),),
+        (Button(msg("button_doctor_checked"), DoctorChecked().pack()),),
+        (Button(msg("button_not_checked"), NotCheckedYet().pack()),),
     )
     return Reply(msg("red_flag_gate"), rows)
 
@@ -204,8 +217,8 @@ def begin(services: Services, user: User, chat_id: int) -> Outcome:
         return _start_new(services, user)
     msg = services.content.messages
     rows = (
-        (Button(msg("button_resume"), callbacks.build("s", "resume", unfinished.id)),),
-        (Button(msg("button_start_over"), callbacks.build("s", "over", unfinished.id)),),
+        (Button(msg("button_resume"), Resume(unfinished.id).pack()),),
+        (Button(msg("button_start_over"), StartOver(unfinished.id).pack()),),
     )
     return Outcome().say(Reply(msg("resume_question"), rows))
 
@@ -283,39 +296,42 @@ def _start_new(services: Services, user: User) -> Outcome:
 
 def handle_press(services: Services, user: User, chat_id: int, press: Press) -> Outcome | None:
     """A session or timer button. None means stale or forged: the caller says it has expired."""
-    if press.namespace == "s" and press.action == "new":
+    if isinstance(press, NewSession):
         return begin(services, user, chat_id)
-    if press.namespace == "s" and press.action in ("checked", "notyet"):
-        return _gate_answer(services, user, chat_id, press.action == "checked")
+    if isinstance(press, DoctorChecked | NotCheckedYet):
+        return _gate_answer(services, user, chat_id, isinstance(press, DoctorChecked))
+    if not isinstance(press, SessionPress):
+        return None
     try:
-        session = services.sessions.get(press.int_arg(0), user.id)
+        session = services.sessions.get(press.session, user.id)
     except SessionNotFound:
         return None
     if session.closed:
-        return Outcome() if press.namespace == "tm" else None
-    if press.namespace == "tm":
+        return Outcome() if isinstance(press, TimerTick | TimerEnd) else None
+    if isinstance(press, TimerTick | TimerEnd):
         return _timer_event(services, user, session, press)
-    handlers = {
+    if isinstance(press, Resume):
         # The resume question becomes the step it resumes: one message, replaced in place.
-        "resume": lambda: Outcome().say(
-            replace(_current_reply(services, user, session), edit=True)
-        ),
-        "over": lambda: _start_over(services, user, session),
-        "pain": lambda: _pain(services, user, session, press),
-        "timer": lambda: _start_timer(services, user, session, press.int_arg(1)),
-        "more": lambda: _more_detail(services, session, press.int_arg(1)),
-        "stop": lambda: _pause(services, user, session),
-    }
-    if press.action == "hurt":
-        return _offer_gentler(services, session, press.int_arg(1))
-    if press.action == "gentle":
-        return _step_outcome(services, user, session, press.int_arg(1), "hurt", gentle=True)
-    if press.action == "move":
-        return _step_outcome(services, user, session, press.int_arg(1), "hurt")
-    if press.action in STEP_OUTCOMES:
-        return _step_outcome(services, user, session, press.int_arg(1), press.action)
-    handler = handlers.get(press.action)
-    return handler() if handler else None
+        return Outcome().say(replace(_current_reply(services, user, session), edit=True))
+    if isinstance(press, StartOver):
+        return _start_over(services, user, session)
+    if isinstance(press, Pain):
+        return _pain(services, user, session, press)
+    if isinstance(press, StopSession):
+        return _pause(services, user, session)
+    if isinstance(press, StartTimer):
+        return _start_timer(services, user, session, press.step)
+    if isinstance(press, MoreDetail):
+        return _more_detail(services, session, press.step)
+    if isinstance(press, StepHurt):
+        return _offer_gentler(services, session, press.step)
+    if isinstance(press, GentlerDone):
+        return _step_outcome(services, user, session, press.step, "hurt", gentle=True)
+    if isinstance(press, LeaveArea):
+        return _step_outcome(services, user, session, press.step, "hurt")
+    if isinstance(press, StepDone | StepSkip):
+        return _step_outcome(services, user, session, press.step, press.action)
+    return None
 
 
 def _start_over(services: Services, user: User, session: StoredSession) -> Outcome:
@@ -325,8 +341,8 @@ def _start_over(services: Services, user: User, session: StoredSession) -> Outco
     return outcome
 
 
-def _pain(services: Services, user: User, session: StoredSession, press: Press) -> Outcome | None:
-    when, score = press.str_arg(1), press.int_arg(2)
+def _pain(services: Services, user: User, session: StoredSession, press: Pain) -> Outcome | None:
+    when, score = press.when, press.score
     if score not in PAIN_SCALE:
         return None
     if when == "before":
@@ -388,14 +404,14 @@ def _start_timer(
         outcome.timers.append(
             Timer(
                 elapsed,
-                callbacks.build("tm", "tick", session.id, index, elapsed),
+                TimerTick(session.id, index, elapsed).pack(),
                 prefix + f"{index}:tick:{elapsed}",
             )
         )
     outcome.timers.append(
         Timer(
             step.total_seconds,
-            callbacks.build("tm", "end", session.id, index),
+            TimerEnd(session.id, index).pack(),
             prefix + f"{index}:end",
         )
     )
@@ -404,15 +420,17 @@ def _start_timer(
     return outcome.say(Reply(text, rows, edit=True))
 
 
-def _timer_event(services: Services, user: User, session: StoredSession, press: Press) -> Outcome:
+def _timer_event(
+    services: Services, user: User, session: StoredSession, press: TimerTick | TimerEnd
+) -> Outcome:
     """A timer fired: edit the countdown, or close the step when the time is up. Dropped
     silently if the user already moved on."""
-    index = press.int_arg(1)
+    index = press.step
     if not _step_is_current(session, index):
         return Outcome()
     plan = SessionPlan.from_json(session.plan)
-    if press.action == "tick":
-        elapsed = press.int_arg(2)
+    if isinstance(press, TimerTick):
+        elapsed = press.elapsed
         if not 0 < elapsed < plan.steps[index].total_seconds:
             return Outcome()
         text, _ = _timer_text(services, plan, index, elapsed)
@@ -432,8 +450,8 @@ def _offer_gentler(services: Services, session: StoredSession, index: int) -> Ou
     if gentler is None:
         return _move_on_reply(services, session, index)
     rows = (
-        (Button(msg("button_gentle_done"), callbacks.build("s", "gentle", session.id, index)),),
-        (Button(msg("button_leave_area"), callbacks.build("s", "move", session.id, index)),),
+        (Button(msg("button_gentle_done"), GentlerDone(session.id, index).pack()),),
+        (Button(msg("button_leave_area"), LeaveArea(session.id, index).pack()),),
     )
     text = msg("gentler_offer", title=step.title, how=gentler.how.strip())
     return Outcome().say(Reply(text, rows, edit=True))
@@ -441,7 +459,7 @@ def _offer_gentler(services: Services, session: StoredSession, index: int) -> Ou
 
 def _move_on_reply(services: Services, session: StoredSession, index: int) -> Outcome:
     msg = services.content.messages
-    rows = ((Button(msg("button_leave_area"), callbacks.build("s", "move", session.id, index)),),)
+    rows = ((Button(msg("button_leave_area"), LeaveArea(session.id, index).pack()),),)
     return Outcome().say(Reply(msg("too_painful_noted"), rows, edit=True))
 
 
@@ -566,6 +584,7 @@ def handle_typed_pain(services: Services, user: User, text: str) -> Outcome | No
     if session is None:
         return None
     plan = SessionPlan.from_json(session.plan)
+    when: Literal["before", "after"]
     if session.status == "pain-check":
         when = "before"
     elif session.status == "post-check" or (
@@ -578,4 +597,4 @@ def handle_typed_pain(services: Services, user: User, text: str) -> Outcome | No
             )
     else:
         return None
-    return _pain(services, user, session, Press("s", "pain", (session.id, when, score)))
+    return _pain(services, user, session, Pain(session.id, when, score))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from backchain.bot.chat import callbacks
+from backchain.bot.chat.callbacks import CheckinStart
 from backchain.bot.chat.outcomes import checkin_items
 from backchain.bot.chat.replies import Button, Reply
 from backchain.bot.chat.services import Services
@@ -60,5 +60,5 @@ def summary_reply(services: Services, user: User) -> Reply:
     ]
     rows: tuple[tuple[Button, ...], ...] = ()
     if checkin_items(services, user):
-        rows = ((Button(msg("button_checkin"), callbacks.build("oc", "start")),),)
+        rows = ((Button(msg("button_checkin"), CheckinStart().pack()),),)
     return Reply("\n\n".join(lines), rows)

@@ -19,6 +19,8 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from backchain.text import fold
+
 # A reminder this late (the bot was down) is skipped to its next day instead of sent.
 CATCH_UP_WINDOW = timedelta(hours=2)
 SNOOZE = timedelta(hours=1)
@@ -33,7 +35,7 @@ _MILITARY = re.compile(r"^(?P<hour>\d{2})(?P<minute>\d{2})$")
 
 def parse_time_of_day(text: str) -> time | None:
     """The time of day a person typed, or None when it is not one."""
-    cleaned = " ".join(text.strip().casefold().split())
+    cleaned = fold(text)
     if cleaned in _WORDS:
         return _WORDS[cleaned]
     match = _MILITARY.match(cleaned) or _CLOCK.match(cleaned)

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
+import msgspec
 from backchain.bot.errors import ContentError
-from backchain.bot.yamlfile import read_yaml_mapping
+from backchain.bot.yamlfile import Entries, Model, Text, convert, decode
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
+
+from backchain.text import fold
 
 HowMatched = Literal["offset", "alias", "name", "fuzzy"]
 
@@ -29,7 +31,6 @@ _OFFSET = re.compile(
     r"^(?:utc|gmt|ut|z)?(?P<sign>[+-])(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?$"
 )
 _FRACTIONAL_KEY = re.compile(r"^[+-]\d{2}:\d{2}$")
-_APOSTROPHES = str.maketrans({"'": "", "\u2019": "", "`": ""})
 _SEPARATORS = re.compile(r"[\s_/.,\-()]+")
 
 
@@ -52,10 +53,7 @@ class TimezoneIndex:
 
 def normalize_place(text: str) -> str:
     """Lower-case ASCII words: "São_Paulo" and "sao paulo" give the same key."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.casefold().translate(_APOSTROPHES)
-    return " ".join(_SEPARATORS.sub(" ", text).split())
+    return " ".join(_SEPARATORS.sub(" ", fold(text).replace("'", "")).split())
 
 
 def find_timezone(text: str, index: TimezoneIndex | None = None) -> ZoneMatch | None:
@@ -74,7 +72,7 @@ def find_timezone(text: str, index: TimezoneIndex | None = None) -> ZoneMatch | 
 
 
 def _match_offset(text: str, index: TimezoneIndex) -> ZoneMatch | None:
-    compact = "".join(text.casefold().replace("\u2212", "-").split())
+    compact = fold(text).replace(" ", "")
     if compact in UTC_NAMES:
         return ZoneMatch("UTC", 100.0, "offset")
     found = _OFFSET.match(compact)
@@ -99,7 +97,7 @@ def _match_name(text: str, index: TimezoneIndex) -> ZoneMatch | None:
         return None
     if query in index.keys and index.keys[query][1] == "alias":
         return ZoneMatch(index.keys[query][0], 100.0, "alias")
-    iana = index.iana_names.get(text.casefold())
+    iana = index.iana_names.get(fold(text))
     if iana is not None:
         return ZoneMatch(iana, 100.0, "name")
     if query in index.keys:
@@ -149,48 +147,47 @@ def build_index(aliases_path: Path) -> TimezoneIndex:
     for key in keys:
         by_initial.setdefault(key[0], []).append(key)
     return TimezoneIndex(
-        iana_names={name.casefold(): _public_name(links.get(name, name)) for name in zones},
+        iana_names={fold(name): _public_name(links.get(name, name)) for name in zones},
         keys=keys,
         keys_by_initial=by_initial,
         fractional_offsets=fractional,
     )
 
 
+Names = Annotated[list[Text], msgspec.Meta(min_length=1)]
+
+
+class _AliasFile(Model):
+    aliases: Entries  # IANA zone -> the names that mean it, each list read as `Names`
+    fractional_offsets: Annotated[dict[str, str], msgspec.Meta(min_length=1)]
+
+
 def load_timezone_aliases(path: Path, zones: set[str]) -> tuple[dict[str, str], dict[int, str]]:
     """Aliases (normalised alias -> zone) and fractional offsets (minutes -> zone), validated."""
-    data = read_yaml_mapping(path)
+    data, _ = decode(path, _AliasFile)
     file = str(path)
     aliases: dict[str, str] = {}
-    for zone, names in _mapping(data, "aliases", file).items():
+    for zone, raw_names in data.aliases.items():
         _require_zone(zone, zones, file, zone, "aliases")
-        if not isinstance(names, list) or not names:
-            raise ContentError(file, "must be a non-empty list of names", zone, "aliases")
-        for name in names:
-            key = normalize_place(str(name))
+        for name in convert(raw_names, Names, file, zone, "aliases"):
+            key = normalize_place(name)
             if not key:
                 raise ContentError(file, f"alias {name!r} has no letters", zone, "aliases")
             owner = aliases.setdefault(key, zone)
             if owner != zone:
                 raise ContentError(file, f"alias '{name}' already means {owner}", zone, "aliases")
     fractional: dict[int, str] = {}
-    for offset, zone in _mapping(data, "fractional_offsets", file).items():
-        if not isinstance(offset, str) or not _FRACTIONAL_KEY.match(offset):
-            raise ContentError(file, "must look like '+05:30'", str(offset), "fractional_offsets")
+    for offset, zone in data.fractional_offsets.items():
+        if not _FRACTIONAL_KEY.match(offset):
+            raise ContentError(file, "must look like '+05:30'", offset, "fractional_offsets")
         _require_zone(zone, zones, file, offset, "fractional_offsets")
         sign = -1 if offset.startswith("-") else 1
         fractional[sign * (int(offset[1:3]) * 60 + int(offset[4:6]))] = zone
     return aliases, fractional
 
 
-def _mapping(data: dict[str, Any], field: str, file: str) -> dict[Any, Any]:
-    value = data.get(field)
-    if not isinstance(value, dict) or not value:
-        raise ContentError(file, "must be a non-empty mapping", None, field)
-    return value
-
-
-def _require_zone(zone: Any, zones: set[str], file: str, entry: str, field: str) -> None:
-    if not isinstance(zone, str) or zone not in zones:
+def _require_zone(zone: str, zones: set[str], file: str, entry: str, field: str) -> None:
+    if zone not in zones:
         raise ContentError(file, f"{zone!r} is not an IANA time zone", entry, field)
 
 

@@ -172,9 +172,23 @@ class WordReader:
         self._by_sound_key: dict[str, list[str]] = defaultdict(list)
         for surface in sorted(known):
             self._by_sound_key[_consonants(surface)].append(surface)
+        self._start_caches()
+
+    def _start_caches(self) -> None:
         self.read = lru_cache(maxsize=_WORD_CACHE)(self._read)
         self.read_joined = lru_cache(maxsize=_WORD_CACHE)(self._joined)
         self._known_exactly = lru_cache(maxsize=_WORD_CACHE)(self._exact)
+
+    # Stored in the build cache without its per-word caches, which start empty when read back.
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        for name in ("read", "read_joined", "_known_exactly"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._start_caches()
 
     def is_known(self, token: str) -> bool:
         return self._known_exactly(token) is not None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
+import msgspec
 from backchain.bot.errors import ContentError
 from backchain.bot.understanding.textnorm import normalize
-from backchain.bot.yamlfile import optional_str_list, read_yaml_mapping, require_str
+from backchain.bot.yamlfile import Entries, Model, Text, convert_entries, decode
 
 
 @dataclass(frozen=True)
@@ -30,28 +32,26 @@ class SmallTalk:
         return None
 
 
+class _Intent(Model):
+    reply: Text
+    phrases: Annotated[list[Text], msgspec.Meta(min_length=1)]
+
+
+class _SmallTalkFile(Model):
+    intents: Entries
+    max_words: Annotated[int, msgspec.Meta(ge=1, le=10)] = 4
+
+
 def load_smalltalk(path: Path, message_keys: set[str]) -> SmallTalk:
     """Load and validate the small-talk file against the messages that answer it."""
-    data = read_yaml_mapping(path)
+    data, _ = decode(path, _SmallTalkFile)
     file = str(path)
-    max_words = data.get("max_words", 4)
-    if not isinstance(max_words, int) or not 1 <= max_words <= 10:
-        raise ContentError(file, "must be a whole number from 1 to 10", None, "max_words")
-    intents = data.get("intents")
-    if not isinstance(intents, dict) or not intents:
-        raise ContentError(file, "must map intent names to replies and phrases", None, "intents")
     replies: dict[str, str] = {}
-    for name, raw in intents.items():
-        if not isinstance(raw, dict):
-            raise ContentError(file, "must be a mapping", str(name))
-        reply = require_str(raw, "reply", file, str(name))
-        if reply not in message_keys:
-            raise ContentError(file, f"names unknown message '{reply}'", str(name), "reply")
-        phrases = optional_str_list(raw, "phrases", file, str(name))
-        if not phrases:
-            raise ContentError(file, "needs at least one phrase", str(name), "phrases")
-        for phrase in phrases:
+    for name, intent in convert_entries(data.intents, _Intent, file).items():
+        if intent.reply not in message_keys:
+            raise ContentError(file, f"names unknown message '{intent.reply}'", name, "reply")
+        for phrase in intent.phrases:
             key = normalize(phrase)
-            if replies.setdefault(key, reply) != reply:
-                raise ContentError(file, f"phrase '{phrase}' is used twice", str(name), "phrases")
-    return SmallTalk(replies, max_words)
+            if replies.setdefault(key, intent.reply) != intent.reply:
+                raise ContentError(file, f"phrase '{phrase}' is used twice", name, "phrases")
+    return SmallTalk(replies, data.max_words)

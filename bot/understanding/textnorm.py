@@ -6,16 +6,12 @@ on case, accents, emoji, punctuation or a plural ending.
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from backchain.text import normalize as shared_normalize
 
 # Telegram refuses longer messages, so nothing a person typed in the chat is cut off.
 MAX_INPUT_CHARS = 4096
 MAX_TOKENS = 400
 
-_APOSTROPHES = str.maketrans({"'": "", "\u2019": "", "\u2018": "", "`": "", "\u00b4": ""})
-_AMPERSAND = re.compile(r"\s*&\s*")
-_NOT_WORD = re.compile(r"[^0-9a-z]+")
 # Endings that look plural but belong to the singular word (psoas, soleus, piriformis, glass).
 _KEEP_S_ENDINGS = ("ss", "us", "is", "as")
 
@@ -30,18 +26,8 @@ def truncate(text: str, limit: int = MAX_INPUT_CHARS) -> str:
 
 
 def normalize(text: str) -> str:
-    """Lower-case ASCII words separated by single spaces; everything else becomes a space.
-
-    Accents are folded ("é" -> "e"), apostrophes vanish ("don't" -> "dont"), "&" reads as
-    "and", and emoji, punctuation, control characters and other scripts are dropped.
-    """
-    text = truncate(text)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.casefold().translate(_APOSTROPHES)
-    text = _AMPERSAND.sub(" and ", text)
-    return " ".join(_NOT_WORD.sub(" ", text).split())
+    """The shared normaliser (`backchain.text.normalize`) over at most MAX_INPUT_CHARS."""
+    return shared_normalize(truncate(text))
 
 
 def tokenize(text: str) -> list[str]:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import typing
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Literal
 
+import msgspec
 from backchain.bot.errors import ContentError
-from backchain.bot.yamlfile import optional_str_list, read_yaml_mapping, require_str
+from backchain.bot.yamlfile import Id, Model, OpenModel, Text, decode
+
+from backchain.text import fold
 
 TOPIC_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 BODY_WORDS = (60, 250)
 # Browsing order in /topics; a file may only use one of these groups. Their labels are
 # messages ("group_<id>") so that a translation stays a data change.
-GROUPS: tuple[str, ...] = ("concepts", "anatomy", "symptoms", "kits", "safety")
+Group = Literal["concepts", "anatomy", "symptoms", "kits", "safety"]
+GROUPS: tuple[str, ...] = typing.get_args(Group)
 
 
 @dataclass(frozen=True)
@@ -28,52 +33,63 @@ class Topic:
     tools: tuple[str, ...]
     group: str
     source_file: str
+    facets: dict[str, str] = field(default_factory=dict, hash=False)  # facet -> short answer
 
     def paragraphs(self) -> list[str]:
         return [p.strip() for p in self.body.split("\n\n") if p.strip()]
 
 
-def _parse_topic(raw: Any, group: str, file: str, index: int) -> Topic:
-    if not isinstance(raw, dict):
-        raise ContentError(file, "must be a mapping", f"#{index + 1}")
-    topic_id = raw.get("id")
-    if not isinstance(topic_id, str) or not TOPIC_ID.match(topic_id):
-        raise ContentError(file, "must be lower-case words joined by '-'", f"#{index + 1}", "id")
-    body = require_str(raw, "body", file, topic_id)
-    words = len(body.split())
-    if not BODY_WORDS[0] <= words <= BODY_WORDS[1]:
-        raise ContentError(
-            file,
-            f"has {words} words; keep it between {BODY_WORDS[0]} and {BODY_WORDS[1]}",
-            topic_id,
-            "body",
-        )
-    aliases = optional_str_list(raw, "aliases", file, topic_id)
-    if not aliases:
-        raise ContentError(file, "needs at least one alias", topic_id, "aliases")
-    return Topic(
-        id=topic_id,
-        title=require_str(raw, "title", file, topic_id),
-        summary=require_str(raw, "summary", file, topic_id),
-        body=body,
-        aliases=tuple(aliases),
-        related=tuple(optional_str_list(raw, "related", file, topic_id)),
-        tools=tuple(optional_str_list(raw, "tools", file, topic_id)),
-        group=group,
-        source_file=file,
-    )
+Facet = Literal["what", "why", "how", "dose", "tool", "avoid"]
+FACETS: tuple[str, ...] = typing.get_args(Facet)
+
+
+class _TopicEntry(OpenModel):
+    """One topic as written. Open: fields added later (optional) pass through unread."""
+
+    id: Id
+    title: Text
+    summary: Text
+    body: Text
+    aliases: Annotated[list[Text], msgspec.Meta(min_length=1)]
+    related: list[Id] = []
+    tools: list[Id] = []
+    # Short answers to one kind of question about the topic ("what is it", "how do I roll it").
+    facets: dict[Facet, Text] = {}
+
+
+class _TopicFile(Model):
+    group: Group
+    topics: Annotated[list[_TopicEntry], msgspec.Meta(min_length=1)]
 
 
 def _load_file(path: Path) -> list[Topic]:
-    data = read_yaml_mapping(path)
+    data, _ = decode(path, _TopicFile)
     file = str(path)
-    group = data.get("group")
-    if group not in GROUPS:
-        raise ContentError(file, f"must be one of {', '.join(GROUPS)}", None, "group")
-    entries = data.get("topics")
-    if not isinstance(entries, list) or not entries:
-        raise ContentError(file, "must be a non-empty list", None, "topics")
-    return [_parse_topic(raw, group, file, i) for i, raw in enumerate(entries)]
+    topics = []
+    for entry in data.topics:
+        words = len(entry.body.split())
+        if not BODY_WORDS[0] <= words <= BODY_WORDS[1]:
+            raise ContentError(
+                file,
+                f"has {words} words; keep it between {BODY_WORDS[0]} and {BODY_WORDS[1]}",
+                entry.id,
+                "body",
+            )
+        topics.append(
+            Topic(
+                id=entry.id,
+                title=entry.title,
+                summary=entry.summary,
+                body=entry.body,
+                aliases=tuple(entry.aliases),
+                related=tuple(entry.related),
+                tools=tuple(entry.tools),
+                group=data.group,
+                source_file=file,
+                facets=dict(entry.facets),
+            )
+        )
+    return topics
 
 
 def _check_references(topics: dict[str, Topic]) -> None:
@@ -95,7 +111,7 @@ def _check_references(topics: dict[str, Topic]) -> None:
                     topic.source_file, f"'{tool}' is not a kit or tool topic", topic.id, "tools"
                 )
         for alias in topic.aliases:
-            key = " ".join(alias.lower().split())
+            key = fold(alias)
             owner = alias_owner.setdefault(key, topic.id)
             if owner != topic.id:
                 raise ContentError(

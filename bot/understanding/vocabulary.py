@@ -10,31 +10,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from backchain.bot.errors import ContentError
 from backchain.bot.understanding.textnorm import singular, tokenize
-from backchain.bot.understanding.topics import GROUPS, Topic
-from backchain.bot.yamlfile import read_yaml_mapping
+from backchain.bot.understanding.topics import Group, Topic
+from backchain.bot.yamlfile import Id, Model, convert_entries, decode
+
+# Points on the 0-100 scale, each kind within the range that keeps the matcher sane.
+Score = Annotated[float, msgspec.Meta(ge=1, le=100)]
+Bonus = Annotated[float, msgspec.Meta(ge=0, le=50)]
+PerExtra = Annotated[float, msgspec.Meta(ge=0, le=30)]
+Floor = Annotated[float, msgspec.Meta(ge=0, le=100)]
+Factor = Annotated[float, msgspec.Meta(ge=0, le=1)]
 
 
-@dataclass(frozen=True)
-class Scoring:
+class Scoring(Model):
     """Points a therapist can tune in the vocabulary file, on the 0-100 scale."""
 
-    accept: float
-    ambiguous_margin: float
-    phrase: float
-    per_extra_word: float
-    per_extra_phrase: float
-    symptom_bonus: float
-    link_bonus: float
-    kit_bonus: float
-    outrank_bonus: float
-    safety_margin: float
-    candidate_floor: float
-    off_topic_factor: float
-    group_bonus: dict[str, float]
+    accept: Score
+    ambiguous_margin: Bonus
+    phrase: Score
+    per_extra_word: PerExtra
+    per_extra_phrase: PerExtra
+    symptom_bonus: Bonus
+    link_bonus: Bonus
+    kit_bonus: Bonus
+    outrank_bonus: Bonus
+    safety_margin: Bonus
+    candidate_floor: Floor
+    off_topic_factor: Factor
+    group_bonus: dict[Group, Bonus] = {}
 
 
 @dataclass(frozen=True)
@@ -89,169 +96,134 @@ class Vocabulary:
     scoring: Scoring
 
 
-def _mapping(data: dict[str, Any], key: str, file: str) -> dict[str, Any]:
-    value = data.get(key, {})
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ContentError(file, "must be a mapping", key)
-    return value
+# A word or phrase as written in the file: it must hold at least one letter or digit.
+Phrase = Annotated[str, msgspec.Meta(pattern=r"[0-9A-Za-z]")]
+Phrases = list[Phrase]
 
 
-def _phrases(value: Any, file: str, entry: str | None, key: str) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        raise ContentError(file, "must be a list", entry, key)
-    for item in value:
-        if not isinstance(item, str) or not tokenize(item):
-            raise ContentError(file, f"'{item}' is not a word (quote yes, no, on, off)", entry, key)
-    return tuple(value)
+class _Symptoms(Model):
+    pain_words: Phrases = []
+    topics: dict[Id, Id] = {}
 
 
-def _words(data: dict[str, Any], key: str, file: str, entry: str | None = None) -> frozenset[str]:
-    phrases = _phrases(data.get(key, []), file, entry, key)
-    return frozenset(singular(w) for p in phrases for w in tokenize(p))
+class _Links(Model):
+    topic: Id | None = None
+    words: Phrases = []
+    alone: Phrases = []
+    areas: Phrases = []
+    descriptions: Phrases = []
+    neighbours: list[list[Id]] = []
 
 
-def _single_word(text: Any, file: str, entry: str, key: str) -> str:
-    words = tokenize(text) if isinstance(text, str) else []
-    if len(words) != 1:
-        raise ContentError(file, f"'{text}' must be a single word", entry, key)
-    return words[0]
+class _Paths(Model):
+    topic: Id | None = None
+    sources: list[Id] = msgspec.field(default_factory=list, name="from")
+    via: Phrases = []
+    to: Phrases = []
 
 
-def _number(value: Any, file: str, entry: str, key: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise ContentError(file, f"must be a number from {low:g} to {high:g}", entry, key)
-    return float(value)
+class _Kits(Model):
+    topics: dict[Id, list[Id]] = {}
+    asks: Phrases = []
+    nouns: Phrases = []
+    holds: Phrases = []
 
 
-_SCORING_RANGES = {
-    "accept": (1, 100),
-    "ambiguous_margin": (0, 50),
-    "phrase": (1, 100),
-    "per_extra_word": (0, 30),
-    "per_extra_phrase": (0, 30),
-    "symptom_bonus": (0, 50),
-    "link_bonus": (0, 50),
-    "kit_bonus": (0, 50),
-    "outrank_bonus": (0, 50),
-    "safety_margin": (0, 50),
-    "candidate_floor": (0, 100),
-    "off_topic_factor": (0, 1),
-}
-
-
-def _parse_scoring(raw: dict[str, Any], file: str) -> Scoring:
-    values = {
-        key: _number(raw.get(key), file, "scoring", key, low, high)
-        for key, (low, high) in _SCORING_RANGES.items()
-    }
-    groups = _mapping(raw, "group_bonus", file)
-    for group, bonus in groups.items():
-        if group not in GROUPS:
-            raise ContentError(file, f"unknown group '{group}'", "scoring", "group_bonus")
-        _number(bonus, file, "scoring", "group_bonus", 0, 50)
-    return Scoring(**values, group_bonus={g: float(b) for g, b in groups.items()})
-
-
-def _topic_lists(data: dict[str, Any], key: str, file: str) -> dict[str, tuple[str, ...]]:
-    return {
-        str(topic): _phrases(value, file, str(topic), key)
-        for topic, value in _mapping(data, key, file).items()
-    }
+class _VocabularyFile(Model):
+    scoring: Scoring
+    stop_words: Phrases = []
+    plain_words: Phrases = []
+    off_topic_words: Phrases = []
+    own_body_words: Phrases = []
+    own_day_phrases: Phrases = []
+    generic_tool_words: Phrases = []
+    context_words: Phrases = []
+    not_topics: Phrases = []
+    # Mappings keyed by a word or a topic, read entry by entry so an error names the key.
+    spellings: dict[str, Any] = {}
+    weak_words: dict[str, Any] = {}
+    synonyms: dict[str, Any] = {}
+    word_sets: dict[str, Any] = {}
+    outranks: dict[str, Any] = {}
+    symptoms: _Symptoms = _Symptoms()
+    links: _Links = _Links()
+    paths: _Paths = _Paths()
+    kits: _Kits = _Kits()
 
 
 def load_vocabulary(path: Path) -> Vocabulary:
     """Read and validate the lay-word vocabulary; `check_topic_ids` checks its topic ids."""
-    data = read_yaml_mapping(path)
+    data, _ = decode(path, _VocabularyFile)
     file = str(path)
-    weak = {
-        singular(_single_word(word, file, str(word), "weak_words")): _number(
-            strength, file, str(word), "weak_words", 0, 1
-        )
-        for word, strength in _mapping(data, "weak_words", file).items()
-    }
-    spellings = {
-        _single_word(k, file, str(k), "spellings"): _single_word(v, file, str(k), "spellings")
-        for k, v in _mapping(data, "spellings", file).items()
-    }
-    symptoms = _mapping(data, "symptoms", file)
-    links = _mapping(data, "links", file)
-    link_topic = links.get("topic")
-    if link_topic is not None and not isinstance(link_topic, str):
-        raise ContentError(file, "must be a topic id", "links", "topic")
+    weak = convert_entries(data.weak_words, Factor, file, "weak_words")
+    spellings = convert_entries(data.spellings, Phrase, file, "spellings")
+    single = [(w, w, "weak_words") for w in weak]
+    single += [
+        (w, text, "spellings") for w, spelling in spellings.items() for text in (w, spelling)
+    ]
+    for entry, text, key in single:
+        if len(tokenize(text)) != 1:
+            raise ContentError(file, f"'{text}' must be a single word", entry, key)
+    links, kits = data.links, data.kits
     return Vocabulary(
-        stop_words=frozenset(
-            w
-            for p in _phrases(data.get("stop_words", []), file, None, "stop_words")
-            for w in tokenize(p)
+        stop_words=frozenset(w for p in data.stop_words for w in tokenize(p)),
+        plain_words=_words(data.plain_words),
+        off_topic_words=_words(data.off_topic_words),
+        own_body_words=_words(data.own_body_words),
+        own_day_phrases=_runs(data.own_day_phrases),
+        generic_tool_words=_words(data.generic_tool_words),
+        spellings={tokenize(k)[0]: tokenize(v)[0] for k, v in spellings.items()},
+        synonyms=_topic_lists(data.synonyms, file, "synonyms"),
+        word_sets=_topic_lists(data.word_sets, file, "word_sets"),
+        not_topics=tuple(data.not_topics),
+        outranks=_topic_lists(data.outranks, file, "outranks"),
+        weak_words={singular(tokenize(w)[0]): float(v) for w, v in weak.items()},
+        context_words=_words(data.context_words),
+        pain_words=_words(data.symptoms.pain_words),
+        symptom_topics=dict(data.symptoms.topics),
+        link_topic=links.topic,
+        link_phrases=_runs(links.words),
+        link_alone_phrases=_runs(links.alone),
+        link_area_words=_words(links.areas),
+        link_descriptions=_runs(links.descriptions),
+        link_neighbours=tuple(frozenset(group) for group in links.neighbours),
+        kits=KitWords(
+            asks=_runs(kits.asks),
+            nouns=_words(kits.nouns),
+            holds=_runs(kits.holds),
+            kit_of=_kit_of(kits.topics, file),
         ),
-        plain_words=_words(data, "plain_words", file),
-        off_topic_words=_words(data, "off_topic_words", file),
-        own_body_words=_words(data, "own_body_words", file),
-        own_day_phrases=_word_runs(data, "own_day_phrases", file, "own_day_phrases"),
-        generic_tool_words=_words(data, "generic_tool_words", file),
-        spellings=spellings,
-        synonyms=_topic_lists(data, "synonyms", file),
-        word_sets=_topic_lists(data, "word_sets", file),
-        not_topics=_phrases(data.get("not_topics", []), file, None, "not_topics"),
-        outranks=_topic_lists(data, "outranks", file),
-        weak_words=weak,
-        context_words=_words(data, "context_words", file),
-        pain_words=_words(symptoms, "pain_words", file, "symptoms"),
-        symptom_topics={str(k): str(v) for k, v in _mapping(symptoms, "topics", file).items()},
-        link_topic=link_topic,
-        link_phrases=_word_runs(links, "words", file, "links"),
-        link_alone_phrases=_word_runs(links, "alone", file, "links"),
-        link_area_words=_words(links, "areas", file, "links"),
-        link_descriptions=_word_runs(links, "descriptions", file, "links"),
-        link_neighbours=_topic_groups(links, "neighbours", file, "links"),
-        kits=_parse_kits(_mapping(data, "kits", file), file),
-        paths=_parse_paths(_mapping(data, "paths", file), file),
-        scoring=_parse_scoring(_mapping(data, "scoring", file), file),
+        paths=PathWords(
+            topic=data.paths.topic,
+            sources=frozenset(data.paths.sources),
+            via=_words(data.paths.via),
+            ends=_words(data.paths.to),
+        ),
+        scoring=data.scoring,
     )
 
 
-def _word_runs(
-    data: dict[str, Any], key: str, file: str, entry: str
-) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(tokenize(p)) for p in _phrases(data.get(key, []), file, entry, key))
+def _words(phrases: list[str]) -> frozenset[str]:
+    """Every word of the phrases, in its singular form."""
+    return frozenset(singular(w) for p in phrases for w in tokenize(p))
 
 
-def _topic_groups(
-    data: dict[str, Any], key: str, file: str, entry: str
-) -> tuple[frozenset[str], ...]:
-    groups = data.get(key, [])
-    if not isinstance(groups, list):
-        raise ContentError(file, "must be a list of topic lists", entry, key)
-    return tuple(frozenset(_phrases(group, file, entry, key)) for group in groups)
+def _runs(phrases: list[str]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(tokenize(p)) for p in phrases)
 
 
-def _parse_paths(raw: dict[str, Any], file: str) -> PathWords:
-    topic = raw.get("topic")
-    if topic is not None and not isinstance(topic, str):
-        raise ContentError(file, "must be a topic id", "paths", "topic")
-    return PathWords(
-        topic=topic,
-        sources=frozenset(_phrases(raw.get("from", []), file, "paths", "from")),
-        via=_words(raw, "via", file, "paths"),
-        ends=_words(raw, "to", file, "paths"),
-    )
+def _topic_lists(raw: dict[str, Any], file: str, key: str) -> dict[str, tuple[str, ...]]:
+    return {topic: tuple(v) for topic, v in convert_entries(raw, Phrases, file, key).items()}
 
 
-def _parse_kits(raw: dict[str, Any], file: str) -> KitWords:
+def _kit_of(kit_topics: dict[str, list[str]], file: str) -> dict[str, str]:
     kit_of: dict[str, str] = {}
-    for kit, topics in _mapping(raw, "topics", file).items():
-        kit_of[str(kit)] = str(kit)
-        for topic in _phrases(topics, file, str(kit), "kits"):
-            if kit_of.setdefault(topic, str(kit)) != kit:
-                raise ContentError(file, f"'{topic}' is listed under two kits", str(kit), "kits")
-    return KitWords(
-        asks=_word_runs(raw, "asks", file, "kits"),
-        nouns=_words(raw, "nouns", file, "kits"),
-        holds=_word_runs(raw, "holds", file, "kits"),
-        kit_of=kit_of,
-    )
+    for kit, topics in kit_topics.items():
+        kit_of[kit] = kit
+        for topic in topics:
+            if kit_of.setdefault(topic, kit) != kit:
+                raise ContentError(file, f"'{topic}' is listed under two kits", kit, "kits")
+    return kit_of
 
 
 def check_topic_ids(vocab: Vocabulary, topics: dict[str, Topic], file: str) -> None:

@@ -125,13 +125,26 @@ def test_content_check_names_the_problem(tmp_path: Path) -> None:
     assert len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("victim", ["messages.yaml", "red_flags.yaml", "program.yaml"])
+@pytest.mark.parametrize(
+    "victim",
+    ["messages.yaml", "red_flags.yaml", "program.yaml", "timezone_aliases.yaml", "health.yaml"],
+)
 def test_missing_content_file_is_a_one_line_error(tmp_path: Path, victim: str) -> None:
     copy = broken_copy(tmp_path)
     (copy / victim).unlink()
     done = run("ask", "--content", str(copy), "hip")
     assert done.returncode == 2 and victim in done.stderr.decode()
     assert b"Traceback" not in done.stderr
+
+
+def test_content_check_reads_the_time_zone_aliases(tmp_path: Path) -> None:
+    copy = broken_copy(tmp_path)
+    aliases = copy / "timezone_aliases.yaml"
+    aliases.write_text(aliases.read_text().replace("Europe/Paris:", "Europe/Pariss:", 1))
+    done = run("content", "check", str(copy))
+    assert done.returncode == 2
+    err = done.stderr.decode()
+    assert "timezone_aliases.yaml: entry 'Europe/Pariss', field 'aliases'" in err
 
 
 def test_corrupt_yaml_and_missing_directory(tmp_path: Path) -> None:

@@ -1,7 +1,23 @@
-"""Callback data is parsed in one place and never trusted."""
+"""Callback data: typed classes packed and parsed in one place, and never trusted."""
 
 import pytest
 from backchain.bot.chat import callbacks
+from backchain.bot.chat.callbacks import (
+    CallbackData,
+    ChooseFocus,
+    ForgetYes,
+    GentlerDone,
+    Pain,
+    Rate,
+    ReminderTime,
+    ShowTopic,
+    StepDone,
+    StepPress,
+    SummaryDay,
+    TimerEnd,
+    TimerTick,
+    ToolsDone,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -9,18 +25,33 @@ from hypothesis import strategies as st
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        ("t:show:hip-pain", ("t", "show", ("hip-pain",))),
-        ("s:pain:12:before:7", ("s", "pain", (12, "before", 7))),
-        ("s:done:3:0", ("s", "done", (3, 0))),
-        ("ob:tools-done", ("ob", "tools-done", ())),
-        ("r:time:730", ("r", "time", (730,))),
-        ("fg:yes", ("fg", "yes", ())),
+        ("t:show:hip-pain", ShowTopic(topic="hip-pain")),
+        ("s:pain:12:before:7", Pain(session=12, when="before", score=7)),
+        ("s:done:3:0", StepDone(session=3, step=0)),
+        ("tm:end:3:2", TimerEnd(session=3, step=2)),
+        ("tm:tick:3:2:30", TimerTick(session=3, step=2, elapsed=30)),
+        ("ob:tools-done", ToolsDone()),
+        ("ob:focus:lower-back", ChooseFocus(area="lower-back")),
+        ("r:time:730", ReminderTime(hhmm=730)),
+        ("fg:yes", ForgetYes()),
+        ("s:gentle:3:1", GentlerDone(session=3, step=1)),
+        ("r:week:7", SummaryDay(weekday=7)),
+        ("oc:rate:peg-pain:4", Rate(item="peg-pain", score=4)),
     ],
 )
-def test_valid_data_parses(data: str, expected: tuple) -> None:
-    press = callbacks.parse(data)
-    assert press is not None
-    assert (press.namespace, press.action, press.args) == expected
+def test_valid_data_parses_into_named_fields(data: str, expected: CallbackData) -> None:
+    assert callbacks.parse(data) == expected
+    assert expected.pack() == data
+
+
+def test_fields_are_named_and_typed() -> None:
+    press = callbacks.parse("s:pain:12:after:3")
+    assert isinstance(press, Pain)
+    assert (press.session, press.when, press.score) == (12, "after", 3)
+    assert (press.namespace, press.action) == ("s", "pain")
+    step = callbacks.parse("s:done:4:1")
+    assert isinstance(step, StepPress) and (step.session, step.step) == (4, 1)
+    assert ReminderTime(1945).hour == 19 and ReminderTime(1945).minute == 45
 
 
 @pytest.mark.parametrize(
@@ -36,6 +67,8 @@ def test_valid_data_parses(data: str, expected: tuple) -> None:
         "s:done:abc:0",  # not a number
         "s:done:-1:0",
         "s:done:1:99999999999",  # number too long
+        "s:pain:1:during:5",  # not one of the allowed words
+        "s:resume",  # a base class without a prefix of its own
         "zz:show:x",  # unknown namespace
         "t:drop:x",  # unknown action
         "fg:yes:1",
@@ -47,13 +80,47 @@ def test_forged_or_malformed_data_is_rejected(data: str | None) -> None:
     assert callbacks.parse(data) is None
 
 
-def test_build_refuses_what_parse_would_reject() -> None:
+@pytest.mark.parametrize(
+    "press",
+    [ShowTopic("Not An Id"), Pain(1, "during", 3), StepDone(-1, 0), ShowTopic("x" * 70)],  # type: ignore[arg-type]
+)
+def test_pack_refuses_what_parse_would_reject(press: CallbackData) -> None:
+    with pytest.raises(ValueError):
+        press.pack()
+
+
+def test_build_from_parts_matches_the_classes() -> None:
+    assert callbacks.build("s", "done", 3, 0) == StepDone(3, 0).pack()
     with pytest.raises(ValueError):
         callbacks.build("t", "show", "Not An Id")
+    with pytest.raises(ValueError):
+        callbacks.build("t", "show")
+
+
+def test_parse_as_accepts_only_its_class() -> None:
+    assert callbacks.parse_as(StepDone, "s:done:3:0") == StepDone(3, 0)
+    assert callbacks.parse_as(StepDone, "s:skip:3:0") is None
+
+
+def test_every_prefix_is_unique_and_namespaced() -> None:
+    prefixes = [cls.prefix for cls in callbacks._REGISTRY.values()]
+    assert len(prefixes) == len(set(prefixes))
+    assert all(prefix.count(":") == 1 for prefix in prefixes)
 
 
 @given(st.text(max_size=80))
-def test_parse_never_raises(data: str) -> None:
+def test_parse_never_raises_and_round_trips(data: str) -> None:
     press = callbacks.parse(data)
     if press is not None:
-        assert callbacks.build(press.namespace, press.action, *press.args) == data
+        assert press.pack() == data
+
+
+@given(
+    st.sampled_from(sorted(callbacks._REGISTRY)),
+    st.lists(st.from_regex(r"\A[a-z0-9:-]{0,12}\Z"), max_size=4),
+)
+def test_parse_of_any_known_prefix_never_raises(prefix: str, parts: list[str]) -> None:
+    data = ":".join([prefix, *parts])
+    press = callbacks.parse(data)
+    if press is not None:
+        assert press.pack() == data

@@ -31,8 +31,9 @@ def bot_env(tmp_path: Path) -> dict[str, str]:
 def set_next_due(db_path: Path, seconds_from_now: float) -> int:
     """Move the user's reminder in the database, as time passing would; the new epoch."""
     due = int(time.time() + seconds_from_now)
+    stored = datetime.fromtimestamp(due, UTC).isoformat(timespec="seconds")  # UTC ISO text
     with closing(sqlite3.connect(db_path)) as db, db:
-        db.execute("UPDATE reminders SET next_due = ? WHERE user_id = ?", (due, USER_ID))
+        db.execute("UPDATE reminders SET next_due = ? WHERE user_id = ?", (stored, USER_ID))
     return due
 
 
@@ -44,7 +45,9 @@ def reminder_row(db_path: Path) -> tuple[Any, ...]:
         (USER_ID,),
     )
     assert len(rows) == 1, rows
-    return rows[0]
+    local_time, zone, enabled, next_due, last_sent_at = rows[0]
+    # Instants are stored as UTC ISO text; the tests compare epoch seconds.
+    return local_time, zone, enabled, datetime.fromisoformat(next_due).timestamp(), last_sent_at
 
 
 def reminder_sends(fake_api: FakeBotApi, since: int = 0) -> list[str]:

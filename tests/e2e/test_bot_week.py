@@ -39,10 +39,11 @@ class BotClock:
         """Just before 20:00, until the reminder waits for that day's 20:00 (missed ones of the
         days skipped over are moved on), then just after."""
         self.day(days, 19, 59)
-        target = int((MONDAY.replace(hour=20) + timedelta(days=days)).timestamp())
+        target = (MONDAY.replace(hour=20) + timedelta(days=days)).timestamp()
         for _ in range(100):
             rows = query(db_path, "SELECT next_due FROM reminders WHERE user_id = ?", (USER_ID,))
-            if rows and rows[0][0] >= target:
+            # Instants are stored as UTC ISO text.
+            if rows and datetime.fromisoformat(rows[0][0]).timestamp() >= target:
                 break
             await asyncio.sleep(TICK / 2)
         self.set(self.now + timedelta(minutes=1, seconds=5))

@@ -149,9 +149,10 @@ def test_the_alias_file_loads_and_every_alias_finds_its_zone() -> None:
         ),
         (
             "aliases:\n  Europe/Berlin: munich\nfractional_offsets:\n  '+05:30': Asia/Kolkata\n",
-            "must be a non-empty list of names",
+            "entry 'Europe/Berlin', field 'aliases': must be a list",
         ),
-        ("aliases: {}\n", "field 'aliases': must be a non-empty mapping"),
+        ("aliases: {}\n", "field 'aliases'"),
+        ("aliases:\n  Europe/Berlin: [munich]\n", "field 'fractional_offsets': is missing"),
     ],
 )
 def test_a_broken_alias_file_names_the_problem(tmp_path: Path, yaml_text: str, complaint: str):

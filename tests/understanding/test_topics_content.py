@@ -252,3 +252,19 @@ def test_missing_directory_is_named(tmp_path: Path) -> None:
         load_topics(missing)
     assert caught.value.file == str(missing)
     assert str(missing) in str(caught.value)
+
+
+def test_facets_and_fields_added_later_are_read(tmp_path: Path) -> None:
+    facets = {"what": "A deep hip muscle.", "how": "Lie on a ball under the buttock."}
+    entry = _topic("knee", facets=facets, reviewed_by="a physiotherapist")
+    (tmp_path / "anatomy.yaml").write_text(_file("anatomy", entry), encoding="utf-8")
+    assert load_topics(tmp_path)["knee"].facets == facets
+
+
+def test_an_unknown_facet_is_named(tmp_path: Path) -> None:
+    entry = _topic("knee", facets={"colour": "red"})
+    (tmp_path / "anatomy.yaml").write_text(_file("anatomy", entry), encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        load_topics(tmp_path)
+    assert (caught.value.entry, caught.value.field) == ("knee", "facets")
+    assert "'colour'" in caught.value.detail

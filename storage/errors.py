@@ -1,0 +1,7 @@
+"""Named storage errors, importable without loading the database layer."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """The database cannot be opened or migrated."""
