@@ -185,7 +185,8 @@ def red_flag_gate(services: Services, user: User) -> Reply | None:
     if services.clock() - last > timedelta(days=RED_FLAG_GATE_DAYS):
         return None
     checked = services.routine_settings.get(user.id).checked_after_red_flag_at
-    if checked is not None and checked >= last:
+    # Stored to the second; a warning logged earlier in that same second counts as before it.
+    if checked is not None and checked >= last.replace(microsecond=0):
         return None
     msg = services.content.messages
     rows = (

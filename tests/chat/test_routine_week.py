@@ -259,7 +259,7 @@ def test_after_a_red_flag_the_routine_waits_for_a_doctors_check(
     alice.onboard(*KIT)
     set_reminder(alice, False, None)
     services.questions.record_red_flag(ALICE, "urgent", "saddle-numbness", clock())
-    clock.advance(days=1)
+    clock.advance(days=1, microseconds=250_000)  # real clocks have microseconds
     gate = only(alice.say("/session"))
     assert "has a doctor or physiotherapist checked you" in gate.text
     assert any("checked you since" in text for text in reminder_texts(services))
@@ -286,3 +286,15 @@ def test_a_crisis_warning_does_not_ask_about_a_doctors_check(
     alice.onboard(*KIT)
     services.questions.record_red_flag(ALICE, "crisis", "crisis-words", clock())
     assert "Before we start" in alice.say("/session").replies[-1].text
+
+
+def test_a_check_in_the_same_second_as_the_warning_counts(
+    alice: Chat, services: Services, clock: Clock
+) -> None:
+    alice.onboard(*KIT)
+    clock.advance(microseconds=500_000)
+    services.questions.record_red_flag(ALICE, "urgent", "saddle-numbness", clock())
+    alice.say("/session")
+    clock.advance(microseconds=200_000)
+    alice.press("A doctor has checked me")
+    assert "Before we start" in alice.texts()

@@ -405,7 +405,7 @@ async def test_two_users_interleaved_never_see_each_other(
     assert "✅ Hip & Lower Back Kit" not in (await sam.next_reply()).button_labels
     await sam.press("Done")
     await alex.press("Done")
-    await alex.next_reply()
+    await alex.next_reply()  # the health screen
     await sam.next_reply()
     await alex.press("None of these")
     await sam.press("None of these")
