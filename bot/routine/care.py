@@ -4,37 +4,36 @@ ways to do a painful step, and the outcome-score rule. Declared as typed models.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
+import msgspec
 from backchain.bot.errors import ContentError
 from backchain.bot.routine.outcomes import OutcomeRule
-from backchain.bot.yamlfile import read_yaml_mapping
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from backchain.bot.yamlfile import Model, OpenModel, Text, convert, read_yaml_mapping
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _range(low: float, high: float, above: bool = False) -> msgspec.Meta:
+    return msgspec.Meta(gt=low, le=high) if above else msgspec.Meta(ge=low, le=high)
 
 
-class Gentler(_Strict):
-    area: str = Field(min_length=1)
-    how: str = Field(min_length=1)
+class Gentler(Model):
+    area: Text
+    how: Text
 
 
-class OutcomeSettings(_Strict):
-    psfs_drop: float = Field(gt=0, le=10)
-    peg_rise: float = Field(gt=0, le=10)
-    check_every_days: int = Field(ge=1, le=31)
+class OutcomeSettings(Model):
+    psfs_drop: Annotated[float, _range(0, 10, above=True)]
+    peg_rise: Annotated[float, _range(0, 10, above=True)]
+    check_every_days: Annotated[int, _range(1, 31)]
 
 
-class Guards(_Strict):
-    no_session_from: int = Field(ge=5, le=10)  # pain before at or above: no full session today
-    rise_after: int = Field(ge=1, le=10)  # pain up by this much after a session: say so
+class Guards(Model):
+    no_session_from: Annotated[int, _range(5, 10)]  # pain before at or above: no full session
+    rise_after: Annotated[int, _range(1, 10)]  # pain up by this much after a session: say so
 
 
-class SessionCare(BaseModel):
+class SessionCare(OpenModel):
     """Read from program.yaml; every other key of that file belongs to the program loader."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
 
     phase_intros: dict[str, str]
     gentler: dict[str, Gentler]
@@ -56,12 +55,7 @@ class SessionCare(BaseModel):
 def load_care(path: Path, phase_ids: set[str], step_ids: set[str]) -> SessionCare:
     """Validated against the program's phases and steps: each has its intro and gentler way."""
     file = str(path)
-    try:
-        care = SessionCare.model_validate(read_yaml_mapping(path))
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        raise ContentError(file, error["msg"], where) from exc
+    care = convert(read_yaml_mapping(path), SessionCare, file)
     for phase_id in sorted(phase_ids - set(care.phase_intros)):
         raise ContentError(file, "needs an intro for this phase", phase_id, "phase_intros")
     for step_id in sorted(step_ids - set(care.gentler)):

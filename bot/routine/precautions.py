@@ -10,67 +10,56 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
+import msgspec
 from backchain.bot.errors import ContentError
-from backchain.bot.yamlfile import read_yaml_mapping
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from backchain.bot.yamlfile import Id, Model, Text, convert, read_yaml_mapping
 
 SIDES = ("left", "right", "both")
 Side = Literal["left", "right", "both"]
+Url = Annotated[str, msgspec.Meta(pattern=r"^https://\S+$")]
+SafetyTopic = Annotated[str, msgspec.Meta(pattern=r"^safety-[a-z0-9-]+$")]
+Label = Annotated[str, msgspec.Meta(min_length=3, max_length=64)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+class Source(Model):
+    id: Id
+    publisher: Text
+    title: Text
+    url: Url
 
 
-class Source(_Model):
-    id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-    publisher: str = Field(min_length=2)
-    title: str = Field(min_length=3)
-    url: str = Field(pattern=r"^https://\S+$")
+class Exclusion(Model):
+    step: Id
+    why: Text
 
 
-class Exclusion(_Model):
-    step: str
-    why: str = Field(min_length=3)
-
-
-class StepChange(_Model):
+class StepChange(Model):
     """A step kept but changed; each text given replaces the programme's own."""
 
-    step: str
-    note: str = Field(min_length=3)  # one line shown on the step: what changed
+    step: Id
+    note: Text  # one line shown on the step: what changed
     position: str | None = None
     technique: str | None = None
     pressure: str | None = None
-    max_seconds: int | None = Field(default=None, ge=10, le=120)
+    max_seconds: Annotated[int, msgspec.Meta(ge=10, le=120)] | None = None
     rolling_only: bool = False  # a still hold becomes slow, light rolling
     other_side_only: bool = False  # sided conditions: only the side that was not operated
 
 
-class Condition(_Model):
-    id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-    topic: str = Field(pattern=r"^safety-[a-z0-9-]+$")  # the safety topic that answers it
-    label: str = Field(min_length=3, max_length=64)
-    because: str = Field(min_length=3)
-    summary: str = Field(min_length=3)
+class Condition(Model):
+    id: Id
+    topic: SafetyTopic  # the safety topic that answers questions about it
+    label: Label
+    because: Text
+    summary: Text
+    mentions: Annotated[tuple[Text, ...], msgspec.Meta(min_length=1)]
+    sources: Annotated[tuple[Id, ...], msgspec.Meta(min_length=1)]
     doctor_first: bool = False
     sided: bool = False
-    mentions: tuple[str, ...] = Field(min_length=1)
-    sources: tuple[str, ...] = Field(min_length=1)
     exclude: tuple[Exclusion, ...] = ()
     change: tuple[StepChange, ...] = ()
-
-    @model_validator(mode="after")
-    def _one_rule_per_step(self) -> Condition:
-        steps = [rule.step for rule in self.exclude] + [change.step for change in self.change]
-        repeated = sorted({step for step in steps if steps.count(step) > 1})
-        if repeated:
-            raise ValueError(f"step(s) {', '.join(repeated)} both left out and changed, or twice")
-        if not self.sided and any(change.other_side_only for change in self.change):
-            raise ValueError("other_side_only needs `sided: true`")
-        return self
 
     @property
     def changes(self) -> dict[str, StepChange]:
@@ -81,9 +70,9 @@ class Condition(_Model):
         return {rule.step: rule.why for rule in self.exclude}
 
 
-class _HealthFile(_Model):
-    sources: tuple[Source, ...] = Field(min_length=1)
-    conditions: tuple[Condition, ...] = Field(min_length=1)
+class _HealthFile(Model):
+    sources: Annotated[tuple[Source, ...], msgspec.Meta(min_length=1)]
+    conditions: Annotated[tuple[Condition, ...], msgspec.Meta(min_length=1)]
 
 
 @dataclass(frozen=True)
@@ -176,11 +165,7 @@ def intro_lines(precautions: Precautions, profile: HealthProfile, because: str) 
 def load_precautions(path: Path, step_ids: Iterable[str]) -> Precautions:
     """Read `health.yaml`, check every step and source it names, or raise ContentError."""
     file = str(path)
-    raw = read_yaml_mapping(path)
-    try:
-        data = _HealthFile.model_validate(raw)
-    except ValidationError as exc:
-        raise _content_error(file, raw, exc) from exc
+    data = convert(read_yaml_mapping(path), _HealthFile, file)
     sources = {source.id: source for source in data.sources}
     known_steps = set(step_ids)
     conditions: dict[str, Condition] = {}
@@ -194,20 +179,15 @@ def load_precautions(path: Path, step_ids: Iterable[str]) -> Precautions:
         for step in named:
             if step not in known_steps:
                 raise ContentError(file, f"unknown programme step '{step}'", condition.id, "step")
+        repeated = sorted({step for step in named if named.count(step) > 1})
+        if repeated:
+            raise ContentError(
+                file,
+                f"step(s) {', '.join(repeated)} left out and changed, or twice",
+                condition.id,
+                "change",
+            )
+        if not condition.sided and any(c.other_side_only for c in condition.change):
+            raise ContentError(file, "other_side_only needs `sided: true`", condition.id, "change")
         conditions[condition.id] = condition
     return Precautions(conditions, sources)
-
-
-def _content_error(file: str, raw: dict[str, object], exc: ValidationError) -> ContentError:
-    """The first validation problem, named by file, entry (condition id) and field."""
-    problem = exc.errors()[0]
-    location = [str(part) for part in problem["loc"]]
-    entry = None
-    if len(location) >= 2 and location[0] in ("conditions", "sources"):
-        items = raw.get(location[0])
-        index = int(location[1]) if location[1].isdigit() else -1
-        if isinstance(items, list) and 0 <= index < len(items) and isinstance(items[index], dict):
-            entry = str(items[index].get("id", f"#{index + 1}"))
-        location = location[2:]
-    field_name = ".".join(location) or None
-    return ContentError(file, problem["msg"], entry, field_name)

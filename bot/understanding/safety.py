@@ -14,11 +14,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
+import msgspec
 from backchain.bot.errors import ContentError
 from backchain.bot.understanding.textnorm import normalize
-from backchain.bot.yamlfile import read_yaml_mapping
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from backchain.bot.yamlfile import Model, Text, convert, read_yaml_mapping
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extractOne
 
@@ -28,27 +29,26 @@ _AGE = re.compile(
 )
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+Phrases = Annotated[tuple[Text, ...], msgspec.Meta(min_length=1)]
 
 
-class _Children(_Model):
-    topic: str
-    under_age: int = Field(ge=1, le=21)
-    people: tuple[str, ...] = Field(min_length=1)  # "my son is 12", "my 12 year old"
+class _Children(Model):
+    topic: Text
+    under_age: Annotated[int, msgspec.Meta(ge=1, le=21)]
+    people: Phrases  # "my son is 12", "my 12 year old"
 
 
-class _Endings(_Model):
-    topic: str
-    endings: tuple[str, ...] = Field(min_length=1)  # "appendectomy", "arthroscopy"
-    shortest: int = Field(default=8, ge=5)
+class _Endings(Model):
+    topic: Text
+    endings: Phrases  # "appendectomy", "arthroscopy"
+    shortest: Annotated[int, msgspec.Meta(ge=5)] = 8
 
 
-class _SafetyFile(_Model):
-    typo_min_letters: int = Field(ge=5, le=20)
-    asks: tuple[str, ...] = Field(min_length=1)
-    named: dict[str, tuple[str, ...]]
-    when_asked: dict[str, tuple[str, ...]]
+class _SafetyFile(Model):
+    typo_min_letters: Annotated[int, msgspec.Meta(ge=5, le=20)]
+    asks: Phrases
+    named: dict[str, Phrases]
+    when_asked: dict[str, Phrases]
     children: _Children
     surgery_words: _Endings
 
@@ -128,13 +128,7 @@ def load_safety_words(
     """Read `safety.yaml`; `condition_mentions` are (safety topic, phrases) from the health
     screen, checked first, in checklist order."""
     file = str(path)
-    raw = read_yaml_mapping(path)
-    try:
-        data = _SafetyFile.model_validate(raw)
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"])
-        raise ContentError(file, problem["msg"], None, where) from exc
+    data = convert(read_yaml_mapping(path), _SafetyFile, file)
     named: list[tuple[str, Sequence[str]]] = [*condition_mentions, *data.named.items()]
     extra = [(data.children.topic, ()), (data.surgery_words.topic, ())]
     for topic, _ in [*named, *data.when_asked.items(), *extra]:
