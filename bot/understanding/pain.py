@@ -17,7 +17,9 @@ _OUT_OF = re.compile(r"\b(\d{1,2})\s*(?:/|out of|of)\s*10\b")
 _MAX_WORDS = 8
 _SCALE = re.compile(r"\b(?:out of|of) (?:ten|10)\b")
 # A number here is not a rating: "2 days", "3 weeks", "at 7pm", "7:30".
-_NOT_RATING = re.compile(r"\d\s*(?:days?|weeks?|months?|years?|hours?|am|pm|min|mins|minutes|:)")
+_NOT_RATING = re.compile(
+    r"\d\s*(?:days?|weeks?|months?|years?|hours?|am|pm|min|mins|minutes|:)|-\s*\d"
+)
 
 
 def parse_pain(text: str) -> int | None:

@@ -22,7 +22,7 @@ from backchain.bot.understanding.pain import parse_pain
         ("its a 3 today", 3),
         ("11", None),
         ("12/10", None),
-        ("-1", 1),
+        ("-1", None),
         ("2 or 3", None),
         ("3 days", None),
         ("at 7pm", None),
