@@ -225,3 +225,21 @@ def m008_unanswered_grouped_by_the_shared_normaliser(db: Database) -> None:
     writes them: punctuation and accents no longer split a group."""
     for row_id, text in db.execute("SELECT id, text FROM unanswered").fetchall():
         db.execute("UPDATE unanswered SET normalized = ? WHERE id = ?", [normalize(text), row_id])
+
+
+@migrations()
+def m009_conversation_context(db: Database) -> None:
+    # The thread of the conversation: what a follow-up such as "how long?" refers to.
+    db.table("conversation_context").create(
+        {
+            "user_id": int,
+            "topic": str,  # the topic in hand
+            "facet": str,  # the part of it answered last
+            "step_topic": str,  # the topic of the session step in hand
+            "red_flag_level": str,  # the red-flag advice given last
+            "red_flag_rule": str,
+            "updated_at": str,  # an instant; older than the memory window means forgotten
+        },
+        pk="user_id",
+        foreign_keys=[("user_id", "users", "id")],
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from backchain.storage.context import ContextRepository
 from backchain.storage.database import open_database
 from backchain.storage.health import HealthRepository
 from backchain.storage.outcomes import OutcomeRepository
@@ -27,6 +28,7 @@ class Storage:
         self.health = HealthRepository(db)
         self.outcomes = OutcomeRepository(db)
         self.routine_settings = RoutineSettingsRepository(db)
+        self.contexts = ContextRepository(db)
 
     @classmethod
     def open(cls, path: str | Path | None = None) -> Storage:

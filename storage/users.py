@@ -24,6 +24,7 @@ USER_TABLES = (
     "unanswered",
     "red_flag_events",
     "conversation_state",
+    "conversation_context",
 )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from backchain.bot.errors import BackchainError
+from backchain.bot.understanding.understand import Context, Meaning, Understanding
 
 EXIT_USAGE = 2
 
@@ -19,59 +20,65 @@ def _content_dir(args: argparse.Namespace) -> Path | None:
 
 
 class Asker:
-    """Answers questions without a database: what `backchain ask` prints."""
+    """Answers questions as the chat does: `backchain ask` prints what the chat would say."""
 
     def __init__(self, content_dir: Path | None):
         # From the content module, not chat.services: that one opens the storage layer, whose
-        # import alone (sqlite-utils) would double the time `backchain ask` takes to answer.
+        # import alone (sqlite-utils) would double the time `backchain ask --json` takes.
+        from backchain.bot.chat.reading import build_understander
         from backchain.bot.content import build_matcher, open_content
 
-        # Only the parts a question needs are read: the matcher (from the build cache when the
-        # content is unchanged), the red flags, and for a text answer the topics and messages.
-        # `backchain content check` validates everything.
         self.content = open_content(content_dir)
         self.matcher = build_matcher(self.content)
+        self.understander = build_understander(self.content, self.matcher)
+        self._conversation: Any = None
+        self._next_user = 0
 
-    def as_json(self, question: str) -> dict[str, Any]:
-        flag = self.content.red_flags.screen(question)
-        if flag is not None:
-            return {
-                "topic": None,
-                "score": 0,
-                "candidates": [],
-                "ambiguous": False,
-                "red_flag": True,
-                "red_flag_level": flag.level,
-            }
-        result = self.matcher.match(question)
-        return {
-            "topic": result.topic,
-            "score": round(result.score, 1),
-            "candidates": [
-                {"topic": c.topic, "score": round(c.score, 1)} for c in result.candidates
-            ],
-            "ambiguous": result.ambiguous,
-            "red_flag": False,
-            "red_flag_level": None,
-        }
+    def new_user(self) -> int:
+        """A user the chat has never met: an empty thread."""
+        self._next_user += 1
+        return self._next_user
 
-    def as_text(self, question: str) -> str:
+    def as_json(self, question: str, context: Context | None = None) -> dict[str, Any]:
+        """What the chat understands of `question`, as one JSON-ready object."""
+        return understanding_json(self.understander.understand(question, context or Context()))
+
+    def as_text(self, question: str, user_id: int | None = None) -> str:
+        """Exactly the chat's reply, rendered as plain text (each user on a private in-memory
+        database, so a thread lasts as long as one `--dialogue` conversation)."""
         from backchain.bot.adapters.plain import render_reply
-        from backchain.bot.chat import answers
+        from backchain.bot.chat.conversation import Conversation
+        from backchain.bot.chat.incoming import Incoming
+        from backchain.bot.chat.services import Services
+        from backchain.storage import Storage
 
-        flag = self.content.red_flags.screen(question)
-        if flag is not None:
-            reply = answers.red_flag_reply(flag, self.content)
-        else:
-            result = self.matcher.match(question)
-            if result.topic is None:
-                reply = answers.not_sure_reply(self.content)
-            elif result.ambiguous:
-                reply = answers.ambiguous_reply(result, self.content)
-            else:
-                topic = self.content.topics[result.topic]
-                reply = answers.topic_reply(topic, self.content, [])
-        return render_reply(reply)
+        if self._conversation is None:
+            services = Services(self.content, self.matcher, Storage.open(None))
+            self._conversation = Conversation(services)
+        user = self.new_user() if user_id is None else user_id
+        outcome = self._conversation.handle(Incoming.text_message(user, user, question))
+        return "\n\n".join(render_reply(reply) for reply in outcome.replies)
+
+
+def understanding_json(understanding: Understanding) -> dict[str, Any]:
+    result = understanding.match
+    red = understanding.is_red_flag
+    topic = understanding.topic
+    if understanding.meaning is Meaning.AMBIGUOUS and result is not None:
+        topic = result.topic  # the chat's "did you mean" offers it first
+    return {
+        "topic": None if red else topic,
+        "score": 100.0 if understanding.follow_up else round(result.score, 1) if result else 0,
+        "candidates": [{"topic": c.topic, "score": round(c.score, 1)} for c in result.candidates]
+        if result
+        else [],
+        "ambiguous": understanding.meaning is Meaning.AMBIGUOUS,
+        "red_flag": red,
+        "red_flag_level": understanding.red_flag_level if red else None,
+        "facet": understanding.facet if topic and not red else None,
+        "follow_up": understanding.follow_up,
+        "meaning": understanding.meaning.value,
+    }
 
 
 def _stdin_lines() -> Iterable[str]:
@@ -80,8 +87,41 @@ def _stdin_lines() -> Iterable[str]:
         yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
+def _conversations(lines: Iterable[str]) -> Iterable[list[str]]:
+    """Turns, one a line; a blank line ends a conversation."""
+    turns: list[str] = []
+    for line in lines:
+        if line.strip():
+            turns.append(line)
+        elif turns:
+            yield turns
+            turns = []
+    if turns:
+        yield turns
+
+
+def _dialogues(asker: Asker, as_json: bool) -> int:
+    out = sys.stdout
+    for turns in _conversations(_stdin_lines()):
+        context = Context()
+        user = asker.new_user()
+        for turn in turns:
+            if as_json:
+                understanding = asker.understander.understand(turn, context)
+                context = understanding.next_context(context)
+                out.write(json.dumps(understanding_json(understanding)) + "\n")
+            else:
+                out.write(f"> {turn}\n{asker.as_text(turn, user)}\n\n")
+        if not as_json:
+            out.write("----\n\n")
+    out.flush()
+    return 0
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     asker = Asker(_content_dir(args))
+    if args.dialogue:
+        return _dialogues(asker, args.json)
     if not args.question:
         if not args.json:
             raise BackchainError("give a question, or use --json to read questions from stdin")
@@ -202,6 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer a question (or questions on stdin with --json)")
     ask.add_argument("question", nargs="*", help="the question; none with --json reads stdin")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument(
+        "--dialogue",
+        action="store_true",
+        help="read conversations on stdin: one turn a line, a blank line between conversations",
+    )
     ask.add_argument("--content", help="content directory (default: the packaged content)")
     ask.set_defaults(func=cmd_ask)
 

@@ -130,6 +130,23 @@ class ShowTopic(CallbackData):
 
 
 @dataclass(frozen=True)
+class TopicCard(CallbackData):
+    """ "Tell me more": the topic's whole card."""
+
+    prefix: ClassVar[str] = "t:more"
+    topic: Id
+
+
+@dataclass(frozen=True)
+class TopicFacet(CallbackData):
+    """One part of a topic: how long, which tool, what to avoid..."""
+
+    prefix: ClassVar[str] = "t:f"
+    topic: Id
+    facet: Id
+
+
+@dataclass(frozen=True)
 class ShowGroup(CallbackData):
     prefix: ClassVar[str] = "g:show"
     group: Id

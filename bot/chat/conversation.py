@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from backchain.bot.chat import answers, callbacks, onboarding
 from backchain.bot.chat import export as export_flow
@@ -11,10 +12,22 @@ from backchain.bot.chat import outcomes as outcomes_flow
 from backchain.bot.chat import progress as progress_flow
 from backchain.bot.chat import reminders as reminder_flow
 from backchain.bot.chat import session as session_flow
-from backchain.bot.chat.callbacks import ForgetNo, ForgetYes, Press, ShowGroup, ShowTopic
+from backchain.bot.chat.callbacks import (
+    ForgetNo,
+    ForgetYes,
+    Press,
+    ShowGroup,
+    ShowTopic,
+    TopicCard,
+    TopicFacet,
+)
 from backchain.bot.chat.incoming import Incoming, Kind
 from backchain.bot.chat.replies import Button, Outcome, Reply
 from backchain.bot.chat.services import Services
+from backchain.bot.routine.plan import SessionPlan
+from backchain.bot.understanding.understand import Context, Meaning, Understanding
+from backchain.storage.context import StoredContext
+from backchain.storage.sessions import StoredSession
 from backchain.storage.users import User
 
 # Telegram's own limit on an incoming message; longer console lines are cut to the same size.
@@ -70,14 +83,26 @@ class Conversation:
             "session": lambda u, i: session_flow.begin(self.services, u, incoming.chat_id),
             "progress": lambda u, i: progress_flow.progress(self.services, u),
             "export": lambda u, i: export_flow.export(self.services, u),
-            "remind": lambda u, i: reminder_flow.ask_time(self.services, u),
-            "timezone": lambda u, i: reminder_flow.ask_timezone(self.services, u),
+            "remind": self._remind,
+            "timezone": self._timezone,
             "reminders": lambda u, i: reminder_flow.show(self.services, u),
         }
         handler = handlers.get(incoming.text)
         if handler is None:
             return Outcome().say(Reply(self.msg("unknown_command")))
         return handler(user, incoming)
+
+    def _remind(self, user: User, incoming: Incoming) -> Outcome:
+        if incoming.args:
+            return reminder_flow.remind_with_argument(
+                self.services, user, incoming.chat_id, incoming.args
+            )
+        return reminder_flow.ask_time(self.services, user)
+
+    def _timezone(self, user: User, incoming: Incoming) -> Outcome:
+        if incoming.args:
+            return reminder_flow.timezone_with_argument(self.services, user, incoming.args)
+        return reminder_flow.ask_timezone(self.services, user)
 
     def _forget_question(self) -> Reply:
         rows = (
@@ -93,10 +118,14 @@ class Conversation:
         now = self.services.clock()
         if not text.strip():
             return Outcome().say(Reply(self.msg("empty_text")))
-        flag = self.content.red_flags.screen(text)
+        session = self._session_in_hand(user)
+        context = self._context(user, session)
+        understanding = self.services.understander.understand(text, context)
+        flag = understanding.flag
         if flag is not None:
             self.services.questions.record(user.id, text, None, 0.0, flag.level, now)
             self.services.questions.record_red_flag(user.id, flag.level, flag.rule, now)
+            self._remember(user, understanding.next_context(context))
             return Outcome().say(answers.red_flag_reply(flag, self.content))
         awaited = reminder_flow.handle_awaited_text(self.services, user, incoming.chat_id, text)
         if awaited is None:
@@ -105,25 +134,71 @@ class Conversation:
             awaited = outcomes_flow.handle_awaited_text(self.services, user, text)
         if awaited is not None:
             return awaited
-        outcome = self._answer(user, text)
+        outcome = self._answer(user, text, understanding)
+        self._remember(user, understanding.next_context(context))
+        if session is not None and understanding.meaning is not Meaning.SMALL_TALK:
+            # A question mid-session gets its answer, then the step in hand with its buttons.
+            outcome.say(session_flow.current_reply(self.services, user, session))
         # A condition named in passing ("I'm on warfarin") is offered, never stored silently.
         offer = health_flow.offer_for(self.services, user, text)
         return outcome.say(offer) if offer is not None else outcome
 
-    def _answer(self, user: User, text: str) -> Outcome:
-        social = self.content.smalltalk.reply_key(text)
-        if social is not None:
-            return Outcome().say(Reply(self.msg(social)))
-        result = self.services.matcher.match(text)
+    def _answer(self, user: User, text: str, understanding: Understanding) -> Outcome:
+        if understanding.meaning is Meaning.SMALL_TALK and understanding.small_talk:
+            return Outcome().say(Reply(self.msg(understanding.small_talk)))
+        if understanding.meaning is Meaning.RED_FLAG_FOLLOW_UP and understanding.red_flag_level:
+            reply = answers.red_flag_follow_up_reply(understanding.red_flag_level, self.content)
+            return Outcome().say(reply)
+        result = understanding.match
         self.services.questions.record(
-            user.id, text, result.topic, result.score, None, self.services.clock()
+            user.id,
+            text,
+            understanding.topic,
+            100.0 if understanding.follow_up else result.score if result else 0.0,
+            None,
+            self.services.clock(),
         )
-        if result.topic is None:
-            return Outcome().say(answers.not_sure_reply(self.content))
-        if result.ambiguous:
+        if understanding.meaning is Meaning.AMBIGUOUS and result is not None:
             return Outcome().say(answers.ambiguous_reply(result, self.content))
-        topic = self.content.topics[result.topic]
-        return Outcome().say(answers.topic_reply(topic, self.content, user.owned_tools))
+        if understanding.meaning is not Meaning.TOPIC:
+            return Outcome().say(answers.not_sure_reply(self.content))
+        return Outcome().say(answers.answer(understanding, self.content, user.owned_tools))
+
+    # --- the thread ------------------------------------------------------------------------
+
+    def _memory(self) -> timedelta:
+        return timedelta(minutes=self.services.understander.rules.remember_minutes)
+
+    def _session_in_hand(self, user: User) -> StoredSession | None:
+        session = self.services.sessions.unfinished(user.id)
+        if session is None or session.status not in ("pain-check", "active", "post-check"):
+            return None
+        return session
+
+    def _context(self, user: User, session: StoredSession | None) -> Context:
+        stored = self.services.contexts.get(user.id, self.services.clock(), self._memory())
+        step_topic = None
+        if session is not None and session.status == "active":
+            steps = SessionPlan.from_json(session.plan).steps
+            if 0 <= session.current_step < len(steps):
+                step_topic = steps[session.current_step].target
+        return Context(
+            topic=stored.topic,
+            facet=stored.facet,
+            step_topic=step_topic,
+            red_flag_level=stored.red_flag_level,
+            red_flag_rule=stored.red_flag_rule,
+        )
+
+    def _remember(self, user: User, context: Context) -> None:
+        stored = StoredContext(
+            context.topic,
+            context.facet,
+            context.step_topic,
+            context.red_flag_level,
+            context.red_flag_rule,
+        )
+        self.services.contexts.save(user.id, stored, self.services.clock())
 
     # --- buttons ----------------------------------------------------------------------------
 
@@ -133,11 +208,8 @@ class Conversation:
         return outcome if outcome is not None else Outcome().say(Reply(self.msg("button_expired")))
 
     def _dispatch_press(self, user: User, incoming: Incoming, press: Press) -> Outcome | None:
-        if isinstance(press, ShowTopic):
-            topic = self.content.topics.get(press.topic)
-            if topic is None:
-                return None
-            return Outcome().say(answers.topic_reply(topic, self.content, user.owned_tools))
+        if isinstance(press, (ShowTopic, TopicCard, TopicFacet)):
+            return self._topic_press(user, press)
         if isinstance(press, ShowGroup):
             reply = answers.group_reply(press.group, self.content)
             return Outcome().say(reply) if reply else None
@@ -156,6 +228,28 @@ class Conversation:
         if press.namespace == "r":
             return reminder_flow.handle_press(self.services, user, incoming.chat_id, press)
         return None
+
+    def _topic_press(
+        self, user: User, press: ShowTopic | TopicCard | TopicFacet
+    ) -> Outcome | None:
+        """A topic button: its short answer, its whole card, or one of its parts."""
+        topic = self.content.topics.get(press.topic)
+        if topic is None:
+            return None
+        facet: str | None = None
+        if isinstance(press, TopicCard):
+            reply = answers.topic_reply(topic, self.content, user.owned_tools)
+        elif isinstance(press, TopicFacet):
+            facet = press.facet
+            if facet not in answers.SUGGESTED_FACETS:
+                return None
+            reply = answers.facet_reply(topic, facet, self.content, user.owned_tools)
+        else:
+            understanding = Understanding(Meaning.TOPIC, topic=topic.id, facet="what")
+            reply = answers.answer(understanding, self.content, user.owned_tools)
+            facet = "what"
+        self._remember(user, Context(topic=topic.id, facet=facet))
+        return Outcome().say(reply)
 
     def _forget(self, user: User, press: Press) -> Outcome:
         if isinstance(press, ForgetYes):

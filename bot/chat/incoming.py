@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from backchain.bot.understanding.commands import parse_command
+
 
 class Kind(Enum):
     TEXT = "text"
@@ -20,14 +22,14 @@ class Incoming:
     kind: Kind
     text: str = ""  # the message text, or the command name without "/"
     data: str = ""  # callback data of a pressed button
+    args: str = ""  # what a command was typed with: "7:30" in "/remind 7:30"
 
     @classmethod
     def text_message(cls, user_id: int, chat_id: int, text: str) -> Incoming:
         """A typed line: "/cmd args" becomes a command, anything else a question."""
-        stripped = text.strip()
-        if stripped.startswith("/") and len(stripped) > 1:
-            name = stripped[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
-            return cls(user_id, chat_id, Kind.COMMAND, text=name)
+        command = parse_command(text)
+        if command is not None:
+            return cls(user_id, chat_id, Kind.COMMAND, text=command.name, args=command.args)
         return cls(user_id, chat_id, Kind.TEXT, text=text)
 
     @classmethod

@@ -25,6 +25,8 @@ from backchain.storage.users import User
 
 COMMON_TIMES = (time(7, 0), time(8, 0), time(12, 0), time(18, 0), time(20, 0), time(21, 30))
 AWAITING = "awaiting"
+# "/remind off" and its everyday spellings.
+OFF_WORDS = frozenset({"off", "stop", "none", "no", "never", "cancel", "disable"})
 
 
 def _hhmm(value: time) -> int:
@@ -42,6 +44,29 @@ def ask_time(services: Services, user: User) -> Outcome:
 def ask_timezone(services: Services, user: User) -> Outcome:
     services.users.set_state(user.id, {AWAITING: "timezone"}, services.clock())
     return Outcome().say(Reply(services.content.messages("ask_timezone", zone=user.timezone)))
+
+
+def remind_with_argument(services: Services, user: User, chat_id: int, argument: str) -> Outcome:
+    """/remind 7:30, /remind 7pm, /remind off: done at once, or a one-line hint."""
+    msg = services.content.messages
+    if argument.lower() in OFF_WORDS:
+        services.reminders.disable(user.id)
+        return Outcome().say(Reply(msg("remind_off_done")))
+    value = parse_time_of_day(argument)
+    if value is None:
+        return Outcome().say(Reply(msg("remind_bad_argument", text=argument)))
+    return _set_time(services, user, chat_id, value)
+
+
+def timezone_with_argument(services: Services, user: User, argument: str) -> Outcome:
+    """/timezone Berlin, /timezone UTC+2: set at once, or a one-line hint."""
+    msg = services.content.messages
+    match = find_timezone(argument)
+    if match is None:
+        return Outcome().say(Reply(msg("timezone_bad_argument", text=argument)))
+    services.users.set_state(user.id, {}, services.clock())
+    services.reminders.set_timezone(user.id, match.zone, services.clock())
+    return Outcome().say(Reply(msg("timezone_set", zone=match.zone)))
 
 
 def show(services: Services, user: User) -> Outcome:

@@ -8,10 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from backchain.bot.chat.reading import build_understander
 from backchain.bot.chat.reminder_schedule import ReminderSchedule
 from backchain.bot.content import Content, build_matcher, load_content
 from backchain.bot.understanding.matcher import Matcher
+from backchain.bot.understanding.understand import Understander
 from backchain.storage import Storage
+from backchain.storage.context import ContextRepository
 from backchain.storage.health import HealthRepository
 from backchain.storage.outcomes import OutcomeRepository
 from backchain.storage.questions import QuestionLog
@@ -38,8 +41,12 @@ class Services:
     health: HealthRepository = field(init=False)
     outcomes: OutcomeRepository = field(init=False)
     routine_settings: RoutineSettingsRepository = field(init=False)
+    contexts: ContextRepository = field(init=False)
+    understander: Understander = field(init=False)
 
     def __post_init__(self) -> None:
+        self.understander = build_understander(self.content, self.matcher)
+        self.contexts = self.storage.contexts
         self.users = self.storage.users
         self.questions = self.storage.questions
         self.sessions = self.storage.sessions

@@ -45,6 +45,7 @@ from backchain.bot.routine.plan import (
     program_status,
     substitution_note,
 )
+from backchain.bot.understanding.pain import parse_pain
 from backchain.storage.sessions import SessionNotFound, SessionRecord, StepAnswer, StoredSession
 from backchain.storage.users import User
 
@@ -206,6 +207,11 @@ def _gate_answer(services: Services, user: User, chat_id: int, checked: bool) ->
         user.id, replace(settings, checked_after_red_flag_at=services.clock())
     )
     return begin(services, user, chat_id)
+
+
+def current_reply(services: Services, user: User, session: StoredSession) -> Reply:
+    """The step (or pain check) in hand again, buttons and all: after a question mid-session."""
+    return _current_reply(services, user, session)
 
 
 def begin(services: Services, user: User, chat_id: int) -> Outcome:
@@ -561,19 +567,6 @@ def _summary(services: Services, user: User, session_id: int) -> Reply:
     elif rising_over_three(history):
         lines.append(msg("pain_rising_sessions"))
     return Reply("\n\n".join(lines))
-
-
-TYPED_PAIN = re.compile(
-    r"^\s*(?:(?:about|around|maybe|roughly|like|it'?s|a|an)\s+)*(10|[0-9])(?:\s*(?:/|out of)\s*10)?"
-    r"\s*[.!]?\s*$",
-    re.IGNORECASE,
-)
-
-
-def parse_pain(text: str) -> int | None:
-    """ "6", "6/10", "6 out of 10", "about a 6": the score; None for anything else."""
-    match = TYPED_PAIN.match(text)
-    return int(match.group(1)) if match else None
 
 
 def handle_typed_pain(services: Services, user: User, text: str) -> Outcome | None:

@@ -535,6 +535,11 @@ class Matcher:
         matcher._safety = safety
         return matcher
 
+    @property
+    def stop_words(self) -> frozenset[str]:
+        """Words that never name a topic on their own."""
+        return self._vocab.stop_words
+
     def match(self, text: str) -> MatchResult:
         """The best topic for `text`, its runner-ups, and whether to ask or to give up."""
         # A named health condition makes it a safety question first (content/safety.yaml).

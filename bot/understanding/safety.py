@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
@@ -69,13 +70,15 @@ class SafetyWords:
         words = normalize(text).split()
         if not words:
             return None
-        for topic, phrase in self.phrases:
-            if _contains(words, phrase):
-                return topic
-        if any(_contains(words, ask) for ask in self.asks):
-            for topic, phrase in self.asked:
-                if _contains(words, phrase):
-                    return topic
+        # Only phrases whose first word is in the question can be in it; the earliest wins.
+        found = _first_found(words, self._phrases_by_first_word)
+        if found is not None:
+            return found
+        present = set(words)
+        if any(ask[0] in present and _contains(words, ask) for ask in self.asks):
+            found = _first_found(words, self._asked_by_first_word)
+            if found is not None:
+                return found
         child = self._child(words)
         if child is not None:
             return child
@@ -83,6 +86,14 @@ class SafetyWords:
             if len(word) >= self.surgery.shortest and word.endswith(self.surgery.endings):
                 return self.surgery.topic
         return self._slip(words)
+
+    @cached_property
+    def _phrases_by_first_word(self) -> dict[str, list[tuple[int, str, tuple[str, ...]]]]:
+        return _by_first_word(self.phrases)
+
+    @cached_property
+    def _asked_by_first_word(self) -> dict[str, list[tuple[int, str, tuple[str, ...]]]]:
+        return _by_first_word(self.asked)
 
     def _child(self, words: list[str]) -> str | None:
         text = " ".join(words)
@@ -111,6 +122,26 @@ class SafetyWords:
             if found is not None:
                 return self.long_words[found[0]]
         return None
+
+
+_Indexed = dict[str, list[tuple[int, str, tuple[str, ...]]]]
+
+
+def _by_first_word(phrases: tuple[tuple[str, tuple[str, ...]], ...]) -> _Indexed:
+    index: _Indexed = {}
+    for rank, (topic, phrase) in enumerate(phrases):
+        index.setdefault(phrase[0], []).append((rank, topic, phrase))
+    return index
+
+
+def _first_found(words: list[str], index: _Indexed) -> str | None:
+    """The topic of the highest-priority phrase in `words`, as a scan in order would find."""
+    best: tuple[int, str] | None = None
+    for word in set(words):
+        for rank, topic, phrase in index.get(word, ()):
+            if (best is None or rank < best[0]) and _contains(words, phrase):
+                best = (rank, topic)
+    return best[1] if best else None
 
 
 def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:

@@ -18,6 +18,8 @@ class SmallTalk:
 
     replies: dict[str, str]
     max_words: int
+    # Phrases that count only as the whole message: "ok" is small talk, "ok how long?" is not.
+    whole: frozenset[str] = frozenset()
 
     def reply_key(self, text: str) -> str | None:
         """The message key for a social message, or None for anything that may be a question."""
@@ -26,8 +28,9 @@ class SmallTalk:
             return None
         # Longest phrase first, so "good night" wins over a shorter phrase that starts it.
         for length in range(len(words), 0, -1):
-            key = self.replies.get(" ".join(words[:length]))
-            if key is not None:
+            phrase = " ".join(words[:length])
+            key = self.replies.get(phrase)
+            if key is not None and (length == len(words) or phrase not in self.whole):
                 return key
         return None
 
@@ -35,6 +38,7 @@ class SmallTalk:
 class _Intent(Model):
     reply: Text
     phrases: Annotated[list[Text], msgspec.Meta(min_length=1)]
+    whole_message: bool = False
 
 
 class _SmallTalkFile(Model):
@@ -47,6 +51,7 @@ def load_smalltalk(path: Path, message_keys: set[str]) -> SmallTalk:
     data, _ = decode(path, _SmallTalkFile)
     file = str(path)
     replies: dict[str, str] = {}
+    whole: set[str] = set()
     for name, intent in convert_entries(data.intents, _Intent, file).items():
         if intent.reply not in message_keys:
             raise ContentError(file, f"names unknown message '{intent.reply}'", name, "reply")
@@ -54,4 +59,6 @@ def load_smalltalk(path: Path, message_keys: set[str]) -> SmallTalk:
             key = normalize(phrase)
             if replies.setdefault(key, intent.reply) != intent.reply:
                 raise ContentError(file, f"phrase '{phrase}' is used twice", name, "phrases")
-    return SmallTalk(replies, data.max_words)
+            if intent.whole_message:
+                whole.add(key)
+    return SmallTalk(replies, data.max_words, frozenset(whole))

@@ -16,9 +16,11 @@ from backchain.text import fold
 
 TOPIC_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 BODY_WORDS = (60, 250)
+# A facet answer is phone-sized.
+FACET_MAX_CHARS = 400
 # Browsing order in /topics; a file may only use one of these groups. Their labels are
 # messages ("group_<id>") so that a translation stays a data change.
-Group = Literal["concepts", "anatomy", "symptoms", "kits", "safety"]
+Group = Literal["concepts", "anatomy", "symptoms", "everyday", "kits", "safety"]
 GROUPS: tuple[str, ...] = typing.get_args(Group)
 
 
@@ -86,10 +88,24 @@ def _load_file(path: Path) -> list[Topic]:
                 tools=tuple(entry.tools),
                 group=data.group,
                 source_file=file,
-                facets=dict(entry.facets),
+                facets=_facets(entry.facets, file, entry.id),
             )
         )
     return topics
+
+
+def _facets(raw: dict[str, str], file: str, topic_id: str) -> dict[str, str]:
+    """Facet texts as one paragraph each, phone-sized."""
+    facets = {str(key): " ".join(text.split()) for key, text in raw.items()}
+    for key, text in facets.items():
+        if len(text) > FACET_MAX_CHARS:
+            raise ContentError(
+                file,
+                f"has {len(text)} characters; keep it to {FACET_MAX_CHARS}",
+                topic_id,
+                f"facets.{key}",
+            )
+    return facets
 
 
 def _check_references(topics: dict[str, Topic]) -> None:

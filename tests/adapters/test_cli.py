@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 from backchain.bot.adapters.cli import main
+from backchain.bot.chat.conversation import Conversation
+from backchain.bot.chat.incoming import Incoming
+from backchain.bot.chat.services import Services
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,7 +30,19 @@ def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[b
 def test_ask_prints_the_answer(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "why", "does", "my", "hip", "hurt"]) == 0
     out = capsys.readouterr().out
-    assert "soleus" in out.lower() and "[1]" in out
+    assert "Why does my hip hurt?" in out and "[1] 📖 Tell me more" in out
+
+
+@pytest.mark.parametrize("text", ["hi", "thanks", "are you a doctor?", "/help", "ok"])
+def test_ask_says_what_the_chat_says(
+    text: str, capsys: pytest.CaptureFixture[str], services: Services
+) -> None:
+    from backchain.bot.adapters.plain import render_reply
+
+    assert main(["ask", text]) == 0
+    out = capsys.readouterr().out.strip()
+    outcome = Conversation(services).handle(Incoming.text_message(5, 5, text))
+    assert out == "\n\n".join(render_reply(r) for r in outcome.replies).strip()
 
 
 def test_ask_json_has_the_documented_fields(capsys: pytest.CaptureFixture[str]) -> None:
@@ -40,6 +55,9 @@ def test_ask_json_has_the_documented_fields(capsys: pytest.CaptureFixture[str]) 
         "ambiguous",
         "red_flag",
         "red_flag_level",
+        "facet",
+        "follow_up",
+        "meaning",
     }
     assert result["topic"] == "hamstrings" and 0 <= result["score"] <= 100
     assert result["red_flag"] is False and result["red_flag_level"] is None
@@ -182,3 +200,15 @@ def test_health_without_a_running_bot_fails(tmp_path: Path) -> None:
 def test_bad_token_file_is_a_clear_error(tmp_path: Path) -> None:
     done = run("run", "--token-file", str(tmp_path / "missing-token"))
     assert done.returncode == 2 and b"token file" in done.stderr
+
+
+def test_ask_dialogue_keeps_context_within_a_conversation_only() -> None:
+    stdin = b"what is the soleus\nhow long?\n\nhow long?\n"
+    result = run("ask", "--json", "--dialogue", stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    turns = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(t["topic"], t["facet"], t["follow_up"]) for t in turns] == [
+        ("soleus", "what", False),
+        ("soleus", "dose", True),
+        (None, None, False),
+    ]

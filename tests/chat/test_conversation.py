@@ -106,8 +106,12 @@ def test_question_gets_topic_with_related_buttons(alice: Chat, services: Service
     reply = only(alice.say("why does my hip hurt"))
     hip = services.content.topics["hip-pain"]
     assert reply.text.startswith(f"<b>{hip.title}</b>")
-    related = [callbacks.parse(b.data) for b in reply.button_list()]
-    assert [p.args[0] for p in related if p] == list(hip.related[:3])
+    presses = [callbacks.parse(b.data) for b in reply.button_list()]
+    assert presses[0] == callbacks.TopicCard("hip-pain")
+    assert [p.topic for p in presses[1:] if isinstance(p, callbacks.ShowTopic)] == list(
+        hip.related[:2]
+    )
+    assert len(reply.text) <= 450
     row = services.storage.db.execute(
         "SELECT topic FROM questions WHERE user_id = ?", [ALICE]
     ).fetchone()

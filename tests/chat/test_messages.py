@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from backchain.bot.chat.answers import SUGGESTED_FACETS
 from backchain.bot.chat.conversation import COMMANDS
 from backchain.bot.chat.messages import load_messages
 from backchain.bot.chat.onboarding import FOCUS_AREAS
@@ -34,6 +35,8 @@ def dynamic_keys() -> set[str]:
         | {f"focus_{area}" for area in FOCUS_AREAS}
         | {f"group_{group}" for group in GROUPS}
         | {f"red_flag_heading_{level}" for level in LEVELS}
+        | {f"red_flag_follow_up_{level}" for level in LEVELS}
+        | {f"facet_button_{facet}" for facet in SUGGESTED_FACETS}
         | {f"pain_{when}_question" for when in ("before", "after")}
         | set(TREND_KEYS.values())
         | {"step_time_sides", "step_time_both", "step_time_left", "step_time_right"}

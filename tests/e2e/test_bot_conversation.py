@@ -227,7 +227,9 @@ async def test_question_gets_html_topic_and_related_button_opens_it(
     assert answer.parse_mode == "HTML"
     assert (answer.sent_text or "").startswith("<b>Why does my hip hurt?</b>")
     assert (answer.text or "").startswith("Why does my hip hurt?")
-    related = answer.buttons
+    assert len(answer.text or "") <= 450, "a first answer is phone-sized"
+    more, *related = answer.buttons
+    assert more[0].callback_data == "t:more:hip-pain"
     assert related and all(len(row) == 1 for row in related)
     assert all((b.callback_data or "").startswith("t:show:") for row in related for b in row)
 
@@ -236,6 +238,24 @@ async def test_question_gets_html_topic_and_related_button_opens_it(
     opened = await user.next_reply()
     assert opened.action == "sent"
     assert (opened.text or "").startswith(first.text)
+    await all_answered(fake_api, [query_id])
+    await stop_cleanly(bot)
+
+
+async def test_follow_up_uses_the_thread_and_tell_me_more_sends_the_card(
+    bot_process: BotLauncher, fake_api: FakeBotApi, user: SimulatedUser, tmp_path: Path
+) -> None:
+    bot = await start_bot(bot_process, tmp_path)
+
+    await user.send("what is the piriformis")
+    short = await user.next_reply()
+    assert (short.text or "").startswith("Piriformis")
+    await user.send("how long?")
+    dose = await user.next_reply()
+    assert "45 s in Release" in (dose.text or "")
+    query_id = await user.press("Tell me more")
+    card = await user.next_reply()
+    assert len(card.text or "") > len(short.text or "")
     await all_answered(fake_api, [query_id])
     await stop_cleanly(bot)
 
