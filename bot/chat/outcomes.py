@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC
 
 from backchain.bot.chat.callbacks import (
     ActivityAdd,
@@ -26,11 +26,6 @@ SCORES = range(0, 11)
 def points(services: Services, user_id: int, scale: str) -> list[Point]:
     """One scale's ratings as (moment, score) points for the rules."""
     return [(s.at, float(s.score)) for s in services.outcomes.scores(user_id) if s.scale == scale]
-
-
-def last_rated(services: Services, user_id: int) -> datetime | None:
-    scores = services.outcomes.scores(user_id)
-    return scores[-1].at if scores else None
 
 
 def score_rows(press: type[FirstScore | Rate], item: str) -> tuple[tuple[Button, ...], ...]:
@@ -126,6 +121,16 @@ def handle_press(services: Services, user: User, press: Press) -> Outcome | None
     return None
 
 
-def checkin_due(services: Services, user: User, every_days: int) -> bool:
-    latest = last_rated(services, user.id)
-    return latest is None or (services.clock() - latest.astimezone(UTC)).days >= every_days - 1
+def checkin_due(services: Services, user: User) -> bool:
+    """No PEG rating yet (a baseline is worth having), or none for about a week."""
+    every = services.content.care.outcome_rule.check_every_days
+    peg = [s.at for s in services.outcomes.scores(user.id) if s.scale == "peg"]
+    return not peg or (services.clock() - peg[-1].astimezone(UTC)).days >= every - 1
+
+
+def checkin_rows(services: Services, user: User) -> tuple[tuple[Button, ...], ...]:
+    """The weekly check's button, when it is due; none otherwise."""
+    if not checkin_due(services, user):
+        return ()
+    label = services.content.messages("button_checkin")
+    return ((Button(label, CheckinStart().pack()),),)

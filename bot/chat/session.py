@@ -566,7 +566,11 @@ def _summary(services: Services, user: User, session_id: int) -> Reply:
         lines.append(msg("pain_rose"))
     elif rising_over_three(history):
         lines.append(msg("pain_rising_sessions"))
-    return Reply("\n\n".join(lines))
+    from backchain.bot.chat.outcomes import checkin_rows
+
+    # The weekly PSFS and PEG check rides on the summary when due, for everyone, with or
+    # without the weekly summary message.
+    return Reply("\n\n".join(lines), checkin_rows(services, user))
 
 
 def handle_typed_pain(services: Services, user: User, text: str) -> Outcome | None:

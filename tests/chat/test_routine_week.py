@@ -298,3 +298,25 @@ def test_a_check_in_the_same_second_as_the_warning_counts(
     clock.advance(microseconds=200_000)
     alice.press("A doctor has checked me")
     assert "Before we start" in alice.texts()
+
+
+def checkin_offered(chat: Chat) -> bool:
+    return any("Rate this week" in b.label for r in chat.last.replies for b in r.button_list())
+
+
+def test_the_weekly_check_rides_on_the_session_summary_when_due(
+    alice: Chat, services: Services, clock: Clock
+) -> None:
+    alice.onboard(*KIT)
+    finish_session(alice, "5", "4")
+    assert checkin_offered(alice)  # a first PEG as a baseline
+    alice.press("Rate this week")
+    for score in ("6", "5", "5"):
+        alice.press(score)
+    assert [s.scale for s in services.outcomes.scores(ALICE)] == ["peg"] * 3
+    clock.advance(days=2)
+    finish_session(alice, "5", "4")
+    assert not checkin_offered(alice)
+    clock.advance(days=5)
+    finish_session(alice, "4", "3")
+    assert checkin_offered(alice)
