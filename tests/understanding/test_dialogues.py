@@ -90,7 +90,7 @@ def test_own_dialogues_are_many() -> None:
 
 
 # Measured when the blind dialogues became a regression file; raise it as the reading improves.
-BLIND_FLOOR = 0.80
+BLIND_FLOOR = 0.85
 
 
 def test_blind_dialogues_stay_above_their_floor(understander: Understander) -> None:
