@@ -95,6 +95,7 @@ def main() -> None:
     files = args.files or [
         *([DEV_SET] if DEV_SET.is_file() else []),
         *sorted((ROOT / "tests" / "data").glob("*.tsv")),
+        *sorted((ROOT / "tests" / "data" / "conversation").glob("questions*.tsv")),
     ]
     start = time.perf_counter()
     content = load_content(ROOT / "content")

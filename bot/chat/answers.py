@@ -261,7 +261,11 @@ def tool_line(topic: Topic, content: Content) -> str:
         names.append(program.tool_names.get(step.tool, step.tool))
         if step.alternative:
             names.append(program.tool_names.get(step.alternative, step.alternative))
-    names += [content.topics[t].title for t in topic.tools if t in content.topics]
+    names += [
+        program.tool_names.get(t, content.topics[t].title)
+        for t in topic.tools
+        if t in content.topics
+    ]
     unique = list(dict.fromkeys(names))
     if not unique:
         return msg("tool_none")

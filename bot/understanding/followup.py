@@ -44,6 +44,7 @@ class FollowUpRules:
     chain_topic: str | None = None
     other_side: tuple[tuple[str, ...], ...] = ()
     part_matters: frozenset[str] = frozenset()
+    activities: tuple[str, ...] = ()
 
     def names_subject(self, words: tuple[str, ...]) -> bool:
         """ "Why does it hurt when I sit?": the topic in hand is the subject."""
@@ -126,7 +127,8 @@ def load_follow_ups(path: Path, topic_ids: set[str]) -> FollowUpRules:
         raise ContentError(file, f"names unknown topic '{after_topic}'", "after_massage", "topic")
     complaints = optional_str_list(data, "complaints", file, None)
     chain = data.get("chain_topic")
-    for topic in [*complaints, *([chain] if chain else [])]:
+    activities = optional_str_list(data, "activities", file, None)
+    for topic in [*complaints, *activities, *([chain] if chain else [])]:
         if topic not in topic_ids:
             raise ContentError(file, f"names unknown topic '{topic}'", None, "complaints")
     return FollowUpRules(
@@ -146,6 +148,7 @@ def load_follow_ups(path: Path, topic_ids: set[str]) -> FollowUpRules:
         ),
         complaints=frozenset(complaints),
         chain_topic=chain if isinstance(chain, str) else None,
+        activities=tuple(optional_str_list(data, "activities", file, None)),
         part_matters=frozenset(
             w for r in optional_str_list(data, "part_matters", file, None) for w in _phrase(r)
         ),

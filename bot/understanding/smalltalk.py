@@ -23,6 +23,8 @@ class SmallTalk:
 
     def reply_key(self, text: str) -> str | None:
         """The message key for a social message, or None for anything that may be a question."""
+        if len(text.split()) > 2 * self.max_words:
+            return None  # far too long for small talk: skip normalising it
         words = normalize(text).split()
         if not words or len(words) > self.max_words:
             return None

@@ -6,6 +6,8 @@ on case, accents, emoji, punctuation or a plural ending.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from backchain.text import normalize as shared_normalize
 
 # Telegram refuses longer messages, so nothing a person typed in the chat is cut off.
@@ -25,6 +27,9 @@ def truncate(text: str, limit: int = MAX_INPUT_CHARS) -> str:
     return head[:space] if space > limit // 2 else head
 
 
+# One message is read by several passes (small talk, safety words, the matcher, follow-ups);
+# each normalises it, so the last few results are kept.
+@lru_cache(maxsize=256)
 def normalize(text: str) -> str:
     """The shared normaliser (`backchain.text.normalize`) over at most MAX_INPUT_CHARS."""
     return shared_normalize(truncate(text))

@@ -157,9 +157,16 @@ class Understander:
             return Understanding(Meaning.NOTHING, match=result)
         if result.ambiguous:
             return Understanding(Meaning.AMBIGUOUS, match=result, facet=facet)
-        topic = self._part_for_chain(result, facet, words)
+        topic = self._activity_asked(result, facet) or self._part_for_chain(result, facet, words)
         # A topic named on its own ("psoas") is answered with what it is.
         return self._topic(topic, facet or "what", result, context, follow_up=False, more=False)
+
+    def _activity_asked(self, result: MatchResult, facet: str | None) -> str | None:
+        """ "Is sitting bad for my back?": the activity answers whether it is harmful."""
+        if facet != "avoid" or result.topic not in self.rules.complaints:
+            return None
+        named = {c.topic for c in result.candidates}
+        return next((a for a in self.rules.activities if a in named and a != result.topic), None)
 
     def _about_the_advice(self, words: tuple[str, ...], result: MatchResult) -> bool:
         """Just after red-flag advice, a message that names no new body area, points back ("is

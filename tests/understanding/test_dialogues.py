@@ -1,7 +1,7 @@
 """Conversations as data: each turn is read with the context the turns before it left behind.
 
-tests/data/dialogues.tsv is written for this project; the blind dialogues (scored once before
-any tuning, then kept) are a regression floor, not a target.
+tests/data/conversation/dialogues.tsv is written for this project; the blind dialogues (scored
+once before any tuning, then kept) are a regression floor, not a target.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from backchain.bot.understanding.understand import Context, Meaning, Understande
 
 from tests.conftest import Clock
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+# Apart from tests/data/*.tsv, which the red-flag screen's record of old answers must cover.
+DATA = Path(__file__).resolve().parents[1] / "data" / "conversation"
 Turn = tuple[str, str]  # expected, text
 
 
@@ -89,7 +90,7 @@ def test_own_dialogues_are_many() -> None:
 
 
 # Measured when the blind dialogues became a regression file; raise it as the reading improves.
-BLIND_FLOOR = 0.80
+BLIND_FLOOR = 0.85
 
 
 def test_blind_dialogues_stay_above_their_floor(understander: Understander) -> None:
