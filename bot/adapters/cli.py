@@ -204,7 +204,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "No TELEGRAM_BOT_TOKEN set: starting the local console chat instead.", file=sys.stderr
         )
         return run_console(settings)
-    from backchain.bot.adapters.telegram.app import run_telegram
+    from backchain.bot.adapters.telegram.runner import run_telegram
 
     return run_telegram(settings)
 
