@@ -153,6 +153,21 @@ class HeavyWork:
             self._conversation.services.db.close()
 
 
+# Seconds a stopping bot gives running handlers; the rest stay in the inbox for the next start.
+STOP_GRACE = 5.0
+
+
+class BackchainApplication(Application[Any, Any, Any, Any, BotData, Any]):
+    """The library's Application with a bounded stop: a reply waiting out a group's rate
+    limit or a long flood wait does not hold a SIGTERM for minutes."""
+
+    async def stop(self) -> None:
+        processor = self.update_processor
+        if isinstance(processor, OrderedUpdateProcessor):
+            processor.stop_after(STOP_GRACE)
+        await super().stop()
+
+
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
@@ -483,6 +498,7 @@ def build_application(
     )
     builder = (
         ApplicationBuilder()
+        .application_class(BackchainApplication)
         .token(settings.token)
         .context_types(CONTEXT_TYPES)
         .concurrent_updates(processor)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -51,19 +52,46 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
+        self._running: set[asyncio.Task[Any]] = set()
         self.on_finished: Finished | None = None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         started = time.monotonic()
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
         try:
             async with self.ordered(*ordering_keys(update)):
                 await coroutine
+        except asyncio.CancelledError:
+            # Stopped before its handler finished: it stays pending in the inbox and is
+            # handled on the next start.
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()
+            return
         finally:
-            if self.on_finished is not None:
-                try:
-                    self.on_finished(update, time.monotonic() - started)
-                except Exception:
-                    logger.exception("could not mark an update as handled")
+            if task is not None:
+                self._running.discard(task)
+        if self.on_finished is not None:
+            try:
+                self.on_finished(update, time.monotonic() - started)
+            except Exception:
+                logger.exception("could not mark an update as handled")
+
+    def stop_after(self, grace: float) -> None:
+        """On shutdown: give running handlers `grace` seconds, then cancel the rest."""
+        running = list(self._running)
+        if not running:
+            return
+
+        def cancel() -> None:
+            left = [task for task in running if not task.done()]
+            if left:
+                logger.info("stopping: %d update(s) left for the next start", len(left))
+            for task in left:
+                task.cancel()
+
+        asyncio.get_running_loop().call_later(grace, cancel)
 
     @contextlib.asynccontextmanager
     async def ordered(self, *keys: str) -> AsyncIterator[None]:

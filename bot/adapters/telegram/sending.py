@@ -31,8 +31,13 @@ from telegram.ext import BaseRateLimiter
 logger = logging.getLogger(__name__)
 
 BULK = "bulk"
-# Telegram cannot answer a callback query after about 15 s: retrying longer is pointless.
-NO_RETRY_METHODS = frozenset({"answerCallbackQuery", "getUpdates"})
+# Only what carries a reply is retried here. Start-up calls (getMe, setMyCommands) have their
+# own retry loop, and a callback query cannot be answered after about 15 s anyway.
+RETRIED_PREFIXES = ("send", "edit", "copy", "forward")
+
+
+def retried(endpoint: str) -> bool:
+    return endpoint.startswith(RETRIED_PREFIXES) or endpoint == "deleteMessage"
 
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 
@@ -163,7 +168,7 @@ class SendBudget(BaseRateLimiter[str]):
                     "%s to chat %s: flood wait %.0f s, then sent again", endpoint, chat, wait
                 )
             except NetworkError as exc:
-                if isinstance(exc, BadRequest) or endpoint in NO_RETRY_METHODS:
+                if isinstance(exc, BadRequest) or not retried(endpoint):
                     raise
                 kind = "timeout" if isinstance(exc, TimedOut) else "network"
                 backoff = min(self.limits.first_backoff * 2**attempt, self.limits.max_backoff)
