@@ -19,6 +19,7 @@ import asyncio
 import datetime as dtm
 import logging
 import random
+import warnings
 from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -55,7 +56,11 @@ class SendLimits:
     max_backoff: float = 8.0
 
 
-def _seconds(value: int | dtm.timedelta) -> float:
+def _flood_seconds(exc: RetryAfter) -> float:
+    # The attribute's type changes in the next major version; read it without the warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
     return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
 
 
@@ -148,7 +153,7 @@ class SendBudget(BaseRateLimiter[str]):
                     finally:
                         self.waiting += 1
             except RetryAfter as exc:
-                wait = _seconds(exc.retry_after)
+                wait = _flood_seconds(exc)
                 if flood_waited + wait > self.limits.max_flood_wait:
                     logger.warning(
                         "%s to chat %s: flood wait of %.0f s would pass the %.0f s limit; dropped",
