@@ -258,6 +258,11 @@ async def deliver(context: Context, incoming: Incoming, pressed: int | None = No
         await send_reply(context, incoming.chat_id, reply, pressed)
 
 
+def has_chat(message: Message) -> bool:
+    """False for a message without its chat (malformed, yet parsed): there is nowhere to reply."""
+    return getattr(message, "chat", None) is not None
+
+
 def command_of(message: Message, bot_username: str | None) -> tuple[str, bool] | None:
     """(command name, addressed to us) for a message starting with a command, else None."""
     text = (message.text or "").strip()
@@ -288,7 +293,7 @@ async def on_message(update: Update, context: Context) -> None:
     """Text and commands: commands are parsed by the core, like the console does."""
     message = update.effective_message
     user = update.effective_user
-    if message is None or user is None or message.text is None:
+    if message is None or user is None or message.text is None or not has_chat(message):
         return
     command = command_of(message, context.bot.username)
     if command is not None and not command[1]:
@@ -331,7 +336,9 @@ async def on_other(update: Update, context: Context) -> None:
     """Stickers, photos, voice, locations, documents: politely ask for text (not in groups)."""
     message = update.effective_message
     user = update.effective_user
-    if message is None or user is None or message.chat.type in GROUP_CHATS:
+    if message is None or user is None or not has_chat(message):
+        return
+    if message.chat.type in GROUP_CHATS:
         return
     await deliver(context, Incoming.other(user.id, message.chat_id))
 
@@ -342,6 +349,8 @@ async def on_press(update: Update, context: Context) -> None:
     if query is None:
         return
     message = query.message if isinstance(query.message, Message) else None
+    if message is not None and not has_chat(message):
+        message = None
     chat_id = message.chat_id if message is not None else query.from_user.id
     data = query.data or ""
     try:
@@ -474,11 +483,15 @@ def send_events(metrics: Metrics) -> SendEvents:
 
 
 def build_application(
-    settings: Settings, services: Services | None = None, request: BaseRequest | None = None
+    settings: Settings,
+    services: Services | None = None,
+    request: BaseRequest | None = None,
+    limits: SendLimits | None = None,
 ) -> Application[Any, Any, Any, Any, BotData, Any]:
     """Assemble services, handlers, jobs and the error handler.
 
-    `request` replaces the HTTP layer (tests pass an offline one).
+    `request` replaces the HTTP layer (tests pass an offline one); `limits` the send budget's
+    tuning (Telegram's own limits unless given).
     """
     assert settings.token, "build_application needs a token"
     services = services or build_services(
@@ -491,7 +504,7 @@ def build_application(
     metrics = Metrics()
     processor = OrderedUpdateProcessor()
     processor.on_finished = _mark_done(inbox, metrics)
-    limits = SendLimits(
+    limits = limits or SendLimits(
         bulk_per_second=settings.bulk_per_second,
         max_flood_wait=settings.send_max_wait,
         max_retry_seconds=settings.send_retry_seconds,
