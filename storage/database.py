@@ -28,6 +28,9 @@ def open_database(path: str | Path | None = None) -> sqlite_utils.Database:
             conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
             db = sqlite_utils.Database(conn)
             db.enable_wal()
+            # In WAL mode NORMAL keeps every commit across a process crash (SIGKILL included)
+            # and fsyncs at checkpoints only; a power cut may lose the last few commits.
+            db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 30000")
         check_usable(db)

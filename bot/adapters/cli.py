@@ -235,7 +235,8 @@ def cmd_health(args: argparse.Namespace) -> int:
 
     db_path = settings_from(db=args.db).db_path
     # A database the bot cannot use (read-only, newer schema) is unhealthy, heartbeat or not.
-    _existing_database(db_path).close()
+    if Path(db_path).exists():
+        _existing_database(db_path).close()
     path = heartbeat_path(db_path)
     try:
         age = time.time() - path.stat().st_mtime

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiolimiter import AsyncLimiter
 from backchain.bot.adapters.clock import file_clock
 from backchain.bot.adapters.config import Settings
 from backchain.bot.adapters.metrics import Metrics
@@ -84,6 +85,9 @@ class Wiring:
     processor: OrderedUpdateProcessor
     metrics: Metrics = field(default_factory=Metrics)
     heavy: HeavyWork | None = None
+    # Spaces out the preparation of bulk sends (one at a time, at the bulk rate), so a burst of
+    # reminders never takes the event loop for a long stretch.
+    bulk_pace: AsyncLimiter = field(default_factory=lambda: AsyncLimiter(1, 1 / 20))
 
 
 class BotData:
@@ -532,7 +536,16 @@ def build_application(
     application = builder.build()
     heavy = None if services.db.memory else HeavyWork(settings, services)
     application.bot_data.wire(
-        Wiring(settings, services, Conversation(services), inbox, processor, metrics, heavy)
+        Wiring(
+            settings,
+            services,
+            Conversation(services),
+            inbox,
+            processor,
+            metrics,
+            heavy,
+            AsyncLimiter(1, 1 / limits.bulk_per_second),
+        )
     )
     # Order matters: text (commands included) first, button presses, then everything else.
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, on_message))

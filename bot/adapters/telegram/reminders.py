@@ -36,6 +36,7 @@ async def reminder_job(context: Context) -> None:
     async def send(reminder: Reminder) -> SendStatus:
         if reminder.chat_id < 0:
             return SendStatus.BLOCKED  # a group: nothing personal is ever sent there
+        await wiring.bulk_pace.acquire()
         try:
             user = services.users.get(reminder.user_id)
             # Bulk: reminders draw on their own share of the send budget, so interactive

@@ -40,6 +40,11 @@ RETRIED_PREFIXES = ("send", "edit", "copy", "forward")
 def retried(endpoint: str) -> bool:
     return endpoint.startswith(RETRIED_PREFIXES) or endpoint == "deleteMessage"
 
+
+def counted(endpoint: str) -> bool:
+    """Calls that count against Telegram's messages-a-second limit (callback answers do not)."""
+    return endpoint.startswith(RETRIED_PREFIXES) and endpoint != "sendChatAction"
+
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 
 
@@ -145,7 +150,8 @@ class SendBudget(BaseRateLimiter[str]):
                         await limits.enter_async_context(self._group_limiter(chat))
                     if rate_limit_args == BULK:
                         await limits.enter_async_context(self._bulk)
-                    await limits.enter_async_context(self._overall)
+                    if counted(endpoint):
+                        await limits.enter_async_context(self._overall)
                     self.waiting -= 1
                     self.events.queue_length(self.waiting)
                     try:
