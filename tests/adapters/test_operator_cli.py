@@ -84,3 +84,34 @@ def test_json_lines_are_one_object_each() -> None:
     assert "\n" not in line
     entry = json.loads(line)
     assert entry["message"] == "hello world" and entry["level"] == "WARNING"
+
+
+async def test_metrics_count_updates_latency_and_send_queue() -> None:
+    import asyncio
+
+    from backchain.bot.adapters.config import Settings
+    from backchain.bot.adapters.telegram.app import build_application
+    from prometheus_client import generate_latest
+    from telegram import Update
+
+    from tests.support.offline import RecordingRequest
+
+    app = build_application(Settings(token=TOKEN, db_path=":memory:"), request=RecordingRequest())
+    async with app:
+        data = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 9, "type": "private"},
+                "from": {"id": 9, "is_bot": False, "first_name": "A"},
+                "text": "why does my hip hurt",
+            },
+        }
+        update = Update.de_json(data, app.bot)
+        await app.update_processor.process_update(update, app.process_update(update))
+        await asyncio.sleep(0)
+    text = generate_latest(app.bot_data.wiring.metrics.registry).decode()
+    assert 'backchain_updates_total{kind="message"} 1.0' in text
+    assert "backchain_reply_latency_seconds_count 1.0" in text
+    assert "backchain_send_queue_length 0.0" in text
