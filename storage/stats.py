@@ -32,6 +32,19 @@ class Stats:
         return asdict(self)
 
 
+class OperatorFigures:
+    """The operator's figures over one database."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def record_reminder_outcomes(self, day: str, counts: Mapping[str, int]) -> None:
+        record_reminder_outcomes(self.db, day, counts)
+
+    def collect(self, now: datetime, top: int = 10) -> Stats:
+        return collect(self.db, now, top)
+
+
 def record_reminder_outcomes(db: Database, day: str, counts: Mapping[str, int]) -> None:
     """Add one tick's counts to the day's totals (one transaction)."""
     with db.atomic():

@@ -154,7 +154,7 @@ class Runner:
         self.handled += 1
         message = update.message
         chat = getattr(message, "chat", None)
-        text = (message.text or "") if message is not None else ""
+        text = (message.text or "").strip() if message is not None else ""
         if message is None or chat is None or chat.type != "private" or not text.strip():
             return
         if text.startswith("/") and "@" in text.split(maxsplit=1)[0]:

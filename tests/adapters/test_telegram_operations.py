@@ -15,7 +15,7 @@ from backchain.bot.chat.incoming import Incoming
 from backchain.bot.chat.replies import Outcome, Reply
 from backchain.bot.chat.services import Services, build_matcher
 from backchain.bot.content import Content
-from backchain.storage import open_database
+from backchain.storage import Storage
 from telegram import Update
 
 from tests.support.offline import BOT_USER, RecordingRequest
@@ -118,7 +118,7 @@ async def test_a_chart_being_drawn_does_not_hold_another_users_answer(
     services = Services(
         content=content,
         matcher=build_matcher(content),
-        db=open_database(db_path),
+        storage=Storage.open(db_path),
         files_dir=tmp_path / "files",
     )
     request = RecordingRequest()

@@ -154,7 +154,7 @@ class HeavyWork:
     def close(self) -> None:
         self.executor.shutdown(wait=True)
         if self._conversation is not None:
-            self._conversation.services.db.close()
+            self._conversation.services.close()
 
 
 # Seconds a stopping bot gives running handlers; the rest stay in the inbox for the next start.
@@ -504,7 +504,7 @@ def build_application(
         clock=file_clock(settings.clock_file) if settings.clock_file else utc_now,
         files_dir=settings.files_dir,
     )
-    inbox = Inbox(services.db)
+    inbox = services.storage.inbox
     metrics = Metrics()
     processor = OrderedUpdateProcessor()
     processor.on_finished = _mark_done(inbox, metrics)
@@ -534,7 +534,7 @@ def build_application(
         base = settings.api_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
     application = builder.build()
-    heavy = None if services.db.memory else HeavyWork(settings, services)
+    heavy = None if services.storage.in_memory else HeavyWork(settings, services)
     application.bot_data.wire(
         Wiring(
             settings,

@@ -11,7 +11,6 @@ from backchain.bot.adapters.telegram.sending import BULK
 from backchain.bot.chat.reminder_ticker import SendStatus, tick
 from backchain.bot.chat.reminders import quiet_today, reminder_replies
 from backchain.storage.reminders import Reminder
-from backchain.storage.stats import record_reminder_outcomes
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application
@@ -65,7 +64,9 @@ async def reminder_job(context: Context) -> None:
             "blocked": report.blocked,
             "skipped": report.skipped,
         }
-        record_reminder_outcomes(services.db, services.clock().date().isoformat(), counts)
+        services.storage.figures.record_reminder_outcomes(
+            services.clock().date().isoformat(), counts
+        )
         for result, count in counts.items():
             if count:
                 wiring.metrics.reminders.labels(result).inc(count)

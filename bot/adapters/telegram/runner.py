@@ -77,12 +77,12 @@ def run_telegram(settings: Settings) -> int:
             "Telegram rejected the bot token %s: check TELEGRAM_BOT_TOKEN or --token-file",
             redacted_token(settings.token),
         )
-        wiring.services.db.close()
+        wiring.services.close()
         loop.close()
         return EXIT_TOKEN_REJECTED
     _release_signals(loop)
     if not connected:
-        wiring.services.db.close()
+        wiring.services.close()
         loop.close()
         return 0
     logger.info("connected to Telegram as @%s", application.bot.username)
