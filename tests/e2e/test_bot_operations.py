@@ -323,3 +323,28 @@ async def test_database_from_a_newer_version_refuses_to_start_and_is_unhealthy(
     assert "newer Backchain (m999_from_the_future)" in log
     assert "Traceback" not in log
     assert main(["health", "--db", str(db_path)]) != 0
+
+
+async def test_json_logs_and_metrics_port(
+    bot_process: BotLauncher, fake_api: FakeBotApi, user: SimulatedUser, tmp_path: Path
+) -> None:
+    import json
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = bot_env(tmp_path, BACKCHAIN_LOG_FORMAT="json", BACKCHAIN_METRICS_PORT=str(port))
+    bot = await bot_process(env=env)
+    await user.send(QUESTION)
+    await user.next_reply()
+    await asyncio.sleep(0.3)
+    url = f"http://127.0.0.1:{port}/metrics"
+    text = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=5).read().decode())
+    assert 'backchain_updates_total{kind="message"} 1.0' in text
+    assert "backchain_reply_latency_seconds_bucket" in text
+    await stop_cleanly(bot)
+    lines = [line for line in bot.logs().splitlines() if line and not line.startswith("---")]
+    entries = [json.loads(line) for line in lines]
+    assert any("connected to Telegram" in entry["message"] for entry in entries)
