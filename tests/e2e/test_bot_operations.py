@@ -348,3 +348,34 @@ async def test_json_logs_and_metrics_port(
     lines = [line for line in bot.logs().splitlines() if line and not line.startswith("---")]
     entries = [json.loads(line) for line in lines]
     assert any("connected to Telegram" in entry["message"] for entry in entries)
+
+
+async def test_session_presses_count_when_their_answers_and_replies_fail(
+    bot_process: BotLauncher, fake_api: FakeBotApi, user: SimulatedUser, tmp_path: Path
+) -> None:
+    from .flows import onboard
+    from .test_bot_session import DONE, start_session, step_number
+
+    db_path = tmp_path / "backchain.db"
+    bot = await bot_process(env=bot_env(tmp_path), db_path=db_path)
+    await onboard(user, "Hip & Lower Back Kit")
+    step = await start_session(user, "5")
+    first, _ = step_number(step)
+    # Done on step 1: its callback answer fails (502), then the next step's send fails once (502).
+    fake_api.inject_fault("answerCallbackQuery", status=502)
+    fake_api.inject_fault("sendMessage", status=502, chat_id=user.chat_id)
+    await user.press(DONE)
+    replies = await user.replies_until_idle(at_least=2, timeout=15)
+    following = [r for r in replies if not r.is_edit]
+    assert following and step_number(following[-1])[0] == first + 1
+    # Done on step 2: its callback answer times out.
+    fake_api.inject_fault("answerCallbackQuery", delay=3.0)
+    await user.press(DONE)
+    replies = await user.replies_until_idle(at_least=2, timeout=15)
+    assert step_number([r for r in replies if not r.is_edit][-1])[0] == first + 2
+    stored = query(db_path, "SELECT step_index, COUNT(*) FROM step_events GROUP BY step_index")
+    print(f"\nsteps stored under failed callback answers and a 502 on the reply: {stored}")
+    assert stored == [(0, 1), (1, 1)]
+    assert not any("went wrong" in text for text in sent_to(fake_api, user.chat_id))
+    await asyncio.sleep(3.2)
+    await stop_cleanly(bot)
