@@ -88,6 +88,7 @@ class Wiring:
     # Spaces out the preparation of bulk sends (one at a time, at the bulk rate), so a burst of
     # reminders never takes the event loop for a long stretch.
     bulk_pace: AsyncLimiter = field(default_factory=lambda: AsyncLimiter(1, 1 / 20))
+    inbox_pruned_at: float = 0.0  # when the reminder tick last pruned the inbox
 
 
 class BotData:
@@ -452,7 +453,6 @@ async def post_init(application: Application[Any, Any, Any, Any, BotData, Any]) 
     except TelegramError as exc:
         logger.warning("command menu not set: %s", exc.message)
     await replay_inbox(application)
-    wiring.inbox.prune()
     from backchain.bot.adapters.telegram.reminders import start_reminder_tick
 
     start_reminder_tick(application)

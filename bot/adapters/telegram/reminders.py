@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from backchain.bot.adapters.heartbeat import beat
@@ -16,6 +17,9 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application
 
 logger = logging.getLogger(__name__)
+
+# Handled updates are forgotten after a day; looking for them once an hour is enough.
+INBOX_PRUNE_SECONDS = 3600
 
 
 def start_reminder_tick(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:
@@ -70,4 +74,8 @@ async def reminder_job(context: Context) -> None:
         for result, count in counts.items():
             if count:
                 wiring.metrics.reminders.labels(result).inc(count)
+    since = time.monotonic() - wiring.inbox_pruned_at
+    if not wiring.inbox_pruned_at or since > INBOX_PRUNE_SECONDS:
+        wiring.inbox.prune()
+        wiring.inbox_pruned_at = time.monotonic()
     beat(wiring.settings.db_path)
