@@ -8,11 +8,12 @@ confirmed to Telegram but never handled: it is handled first, once.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from backchain.storage.times import to_db_time
 from sqlite_utils import Database
 
 PENDING = "pending"
@@ -20,7 +21,11 @@ DONE = "done"
 SKIPPED = "skipped"
 
 # Done rows are kept a day, long enough to recognise an update Telegram sends twice.
-KEEP_DONE_SECONDS = 24 * 3600
+KEEP_DONE = timedelta(days=1)
+
+
+def _stamp(now: datetime | None) -> str:
+    return to_db_time(now if now is not None else datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -35,9 +40,9 @@ class Inbox:
     def __init__(self, db: Database):
         self.db = db
 
-    def accept(self, updates: Sequence[dict[str, Any]], now: float | None = None) -> list[int]:
+    def accept(self, updates: Sequence[dict[str, Any]], now: datetime | None = None) -> list[int]:
         """Store the updates not seen before; the ids of those that are new, in order."""
-        stamp = int(now if now is not None else time.time())
+        stamp = _stamp(now)
         new: list[int] = []
         with self.db.atomic():
             for update in updates:
@@ -51,9 +56,9 @@ class Inbox:
                     new.append(update_id)
         return new
 
-    def skip(self, update_id: int, payload: dict[str, Any], now: float | None = None) -> None:
+    def skip(self, update_id: int, payload: dict[str, Any], now: datetime | None = None) -> None:
         """An update that cannot be handled (the library cannot parse it): kept, never retried."""
-        stamp = int(now if now is not None else time.time())
+        stamp = _stamp(now)
         with self.db.atomic():
             self.db.execute(
                 "INSERT INTO update_inbox (update_id, payload, status, received_at, done_at)"
@@ -70,8 +75,8 @@ class Inbox:
                 ],
             )
 
-    def done(self, update_id: int, now: float | None = None) -> None:
-        stamp = int(now if now is not None else time.time())
+    def done(self, update_id: int, now: datetime | None = None) -> None:
+        stamp = _stamp(now)
         with self.db.atomic():
             self.db.execute(
                 # The text is dropped once handled: the inbox is no second copy of anyone's words.
@@ -109,13 +114,13 @@ class Inbox:
         ).fetchall()
         return {str(row[0]): int(row[1]) for row in rows}
 
-    def prune(self, now: float | None = None, keep_seconds: int = KEEP_DONE_SECONDS) -> int:
-        """Forget finished updates older than `keep_seconds`, keeping the newest id as a mark."""
-        stamp = int(now if now is not None else time.time())
+    def prune(self, now: datetime | None = None, keep: timedelta = KEEP_DONE) -> int:
+        """Forget finished updates older than `keep`, keeping the newest id as a mark."""
+        cutoff = to_db_time((now if now is not None else datetime.now(UTC)) - keep)
         highest = self.highest_id()
         with self.db.atomic():
             cursor = self.db.execute(
                 "DELETE FROM update_inbox WHERE status != ? AND done_at < ? AND update_id != ?",
-                [PENDING, stamp - keep_seconds, highest if highest is not None else -1],
+                [PENDING, cutoff, highest if highest is not None else -1],
             )
         return int(cursor.rowcount or 0)

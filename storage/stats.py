@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from backchain.storage.times import to_db_time
 from sqlite_utils import Database
 
 WINDOWS = (1, 7, 30)
@@ -78,7 +79,7 @@ def _database_bytes(db: Database) -> int:
 
 def collect(db: Database, now: datetime, top: int = 10) -> Stats:
     """Every figure `backchain stats` prints, read in one pass of small queries."""
-    since = {f"{days}d": (now - timedelta(days=days)).isoformat() for days in WINDOWS}
+    since = {f"{days}d": to_db_time(now - timedelta(days=days)) for days in WINDOWS}
     users_new = {
         key: _scalar(db, "SELECT COUNT(*) FROM users WHERE created_at >= ?", [moment])
         for key, moment in since.items()
@@ -97,7 +98,7 @@ def collect(db: Database, now: datetime, top: int = 10) -> Stats:
         "SELECT strftime('%Y-W%W', started_at) AS week, COUNT(*),"
         " SUM(CASE WHEN status = 'finished' THEN 1 ELSE 0 END)"
         " FROM sessions WHERE started_at >= ? GROUP BY week ORDER BY week",
-        [(now - timedelta(weeks=8)).isoformat()],
+        [to_db_time(now - timedelta(weeks=8))],
     ).fetchall()
     started = _scalar(db, "SELECT COUNT(*) FROM sessions WHERE started_at >= ?", [since["30d"]])
     finished = _scalar(

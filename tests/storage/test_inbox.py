@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from backchain.storage import open_database
 from backchain.storage.inbox import Inbox
@@ -43,9 +45,10 @@ def test_skipped_updates_are_never_pending(inbox: Inbox) -> None:
 
 
 def test_prune_keeps_pending_and_the_newest_mark(inbox: Inbox) -> None:
-    inbox.accept([update(1), update(2), update(3)], now=1000)
-    inbox.done(1, now=1000)
-    inbox.done(3, now=1000)
-    assert inbox.prune(now=1000 + 2 * 86400) == 1
+    then = datetime(2026, 11, 1, tzinfo=UTC)
+    inbox.accept([update(1), update(2), update(3)], now=then)
+    inbox.done(1, now=then)
+    inbox.done(3, now=then)
+    assert inbox.prune(now=then + timedelta(days=2)) == 1
     assert inbox.highest_id() == 3
     assert [u.update_id for u in inbox.pending()] == [2]
