@@ -13,7 +13,11 @@ __all__ = ["StorageError", "open_database"]
 
 
 def open_database(path: str | Path | None = None) -> sqlite_utils.Database:
-    """Open (creating if needed) the database at `path`, or an in-memory one for None/":memory:"."""
+    """Open (creating if needed) the database at `path`, or an in-memory one for None/":memory:".
+
+    Raises StorageError, with one line that says why, for a file that cannot be written or that
+    a newer version of Backchain has migrated: either would fail on the first message instead.
+    """
     try:
         if path is None or str(path) == ":memory:":
             db = sqlite_utils.Database(memory=True)
@@ -24,9 +28,60 @@ def open_database(path: str | Path | None = None) -> sqlite_utils.Database:
             conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
             db = sqlite_utils.Database(conn)
             db.enable_wal()
+            # In WAL mode NORMAL keeps every commit across a process crash (SIGKILL included)
+            # and fsyncs at checkpoints only; a power cut may lose the last few commits.
+            db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 30000")
+        check_usable(db)
         migrations.apply(db)
     except (sqlite3.Error, OSError) as exc:
         raise StorageError(f"cannot open database {path}: {exc}") from exc
     return db
+
+
+def unknown_migrations(db: sqlite_utils.Database) -> list[str]:
+    """Migrations recorded in the file that this version does not know (a newer schema)."""
+    if not db["_sqlite_migrations"].exists():
+        return []
+    known = {m.name for m in migrations._migrations}
+    applied = [m.name for m in migrations.applied(db)]
+    return [name for name in applied if name not in known]
+
+
+def check_usable(db: sqlite_utils.Database) -> None:
+    """StorageError unless the file can be written and its schema is one this version knows."""
+    newer = unknown_migrations(db)
+    if newer:
+        raise StorageError(
+            f"the database was migrated by a newer Backchain ({', '.join(newer)}); "
+            "upgrade Backchain or restore a backup"
+        )
+    # A write that is rolled back: fails at once on a read-only file or folder.
+    conn = db.conn
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("CREATE TABLE _backchain_write_probe (x)")
+    except sqlite3.OperationalError as exc:
+        raise StorageError(f"the database cannot be written: {exc}") from exc
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
+def backup_database(source: sqlite_utils.Database, destination: str | Path) -> int:
+    """A consistent copy of a live database with SQLite's online backup API; its size in bytes.
+
+    Safe while the bot runs: the copy is one snapshot, whatever is written meanwhile.
+    """
+    target_path = Path(destination)
+    if target_path.exists():
+        raise StorageError(f"{target_path} already exists: choose a new file")
+    target_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with sqlite3.connect(str(target_path)) as target:
+            source.conn.backup(target, pages=1024)
+        target.close()
+    except sqlite3.Error as exc:
+        raise StorageError(f"backup to {target_path} failed: {exc}") from exc
+    return target_path.stat().st_size

@@ -243,3 +243,27 @@ def m009_conversation_context(db: Database) -> None:
         pk="user_id",
         foreign_keys=[("user_id", "users", "id")],
     )
+
+
+@migrations()
+def m010_update_inbox_and_reminder_outcomes(db: Database) -> None:
+    # Incoming Telegram updates, written before Telegram is told they arrived and marked done
+    # once handled: a crash in between leaves them here to be handled on the next start.
+    db.table("update_inbox").create(
+        {
+            "update_id": int,
+            "payload": str,  # the update's JSON, text already made valid; "{}" once handled
+            "status": str,  # pending | done | skipped
+            "received_at": str,  # an instant
+            "done_at": str,  # an instant
+        },
+        pk="update_id",
+        not_null={"payload", "status", "received_at"},
+    )
+    db.table("update_inbox").create_index(["status"])
+    # What each reminder tick did, counted per UTC day, for `backchain stats`.
+    db.table("reminder_outcomes").create(
+        {"day": str, "status": str, "count": int},  # status: sent | failed | blocked | skipped
+        pk=("day", "status"),
+        not_null={"count"},
+    )

@@ -7,11 +7,13 @@ from pathlib import Path
 from backchain.storage.context import ContextRepository
 from backchain.storage.database import open_database
 from backchain.storage.health import HealthRepository
+from backchain.storage.inbox import Inbox
 from backchain.storage.outcomes import OutcomeRepository
 from backchain.storage.questions import QuestionLog
 from backchain.storage.reminders import ReminderRepository
 from backchain.storage.routine_settings import RoutineSettingsRepository
 from backchain.storage.sessions import SessionRepository
+from backchain.storage.stats import OperatorFigures
 from backchain.storage.users import UserRepository
 from sqlite_utils import Database
 
@@ -29,6 +31,12 @@ class Storage:
         self.outcomes = OutcomeRepository(db)
         self.routine_settings = RoutineSettingsRepository(db)
         self.contexts = ContextRepository(db)
+        self.inbox = Inbox(db)  # incoming Telegram updates until handled
+        self.figures = OperatorFigures(db)  # what `backchain stats` reports
+
+    @property
+    def in_memory(self) -> bool:
+        return bool(self.db.memory)
 
     @classmethod
     def open(cls, path: str | Path | None = None) -> Storage:

@@ -204,7 +204,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "No TELEGRAM_BOT_TOKEN set: starting the local console chat instead.", file=sys.stderr
         )
         return run_console(settings)
-    from backchain.bot.adapters.telegram.app import run_telegram
+    from backchain.bot.adapters.telegram.runner import run_telegram
 
     return run_telegram(settings)
 
@@ -216,13 +216,28 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return run_console(settings_from(db=args.db, content_dir=args.content))
 
 
+def _existing_database(db: str | None) -> Any:
+    """The database the bot uses, opened and checked; never created by a report."""
+    from backchain.bot.adapters.config import settings_from
+    from backchain.storage import open_database
+
+    db_path = settings_from(db=db).db_path
+    if db_path != ":memory:" and not Path(db_path).exists():
+        raise BackchainError(f"no database at {db_path}")
+    return open_database(db_path)
+
+
 def cmd_health(args: argparse.Namespace) -> int:
     import time
 
     from backchain.bot.adapters.config import settings_from
     from backchain.bot.adapters.heartbeat import heartbeat_path
 
-    path = heartbeat_path(settings_from(db=args.db).db_path)
+    db_path = settings_from(db=args.db).db_path
+    # A database the bot cannot use (read-only, newer schema) is unhealthy, heartbeat or not.
+    if Path(db_path).exists():
+        _existing_database(db_path).close()
+    path = heartbeat_path(db_path)
     try:
         age = time.time() - path.stat().st_mtime
     except OSError as exc:
@@ -230,6 +245,50 @@ def cmd_health(args: argparse.Namespace) -> int:
     if age > args.max_age:
         raise BackchainError(f"heartbeat is {age:.0f} s old (limit {args.max_age} s)")
     print(f"healthy: heartbeat {age:.0f} s ago")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from backchain.storage.stats import collect
+
+    db = _existing_database(args.db)
+    stats = collect(db, datetime.now(UTC), top=args.top)
+    db.close()
+    if args.json:
+        print(json.dumps(stats.as_dict(), indent=2))
+        return 0
+    windows = ", ".join(f"{k}: {v}" for k, v in stats.users_new.items())
+    active = ", ".join(f"{k}: {v}" for k, v in stats.users_active.items())
+    print(f"users: {stats.users_total} (new {windows}; active {active})")
+    for week in stats.sessions_per_week:
+        print(f"sessions {week['week']}: {week['started']} started, {week['finished']} finished")
+    adherence = "n/a" if stats.adherence_percent is None else f"{stats.adherence_percent}%"
+    print(f"sessions finished in the last 30 days: {adherence}")
+    flags = ", ".join(f"{k}: {v}" for k, v in stats.red_flags_by_level.items()) or "none"
+    print(f"red-flag replies by level: {flags}")
+    reminders = ", ".join(f"{k}: {v}" for k, v in stats.reminders.items())
+    print(f"reminders in the last 30 days: {reminders}")
+    inbox = ", ".join(f"{k}: {v}" for k, v in stats.inbox.items()) or "empty"
+    print(f"update inbox: {inbox}")
+    print(f"database size: {stats.database_bytes / 1_048_576:.1f} MB")
+    if stats.top_unanswered:
+        print("top unanswered questions:")
+        for row in stats.top_unanswered:
+            print(f"  {row['count']:5d}  {row['text']}")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from backchain.storage.database import backup_database
+
+    db = _existing_database(args.db)
+    try:
+        size = backup_database(db, args.destination)
+    finally:
+        db.close()
+    print(f"backup written to {args.destination} ({size / 1_048_576:.1f} MB)")
     return 0
 
 
@@ -287,6 +346,17 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument("--db", help="SQLite file the bot uses (the heartbeat sits beside it)")
     health.add_argument("--max-age", type=int, default=180, help="seconds (default 180)")
     health.set_defaults(func=cmd_health)
+
+    stats = sub.add_parser("stats", help="figures for the operator: users, sessions, reminders")
+    stats.add_argument("--db", help="SQLite file (default: $BACKCHAIN_DB or backchain.db)")
+    stats.add_argument("--json", action="store_true", help="one JSON object")
+    stats.add_argument("--top", type=int, default=10, help="unanswered questions to list")
+    stats.set_defaults(func=cmd_stats)
+
+    backup = sub.add_parser("backup", help="a consistent copy of the database, safe while running")
+    backup.add_argument("destination", help="new file to write the copy to")
+    backup.add_argument("--db", help="SQLite file (default: $BACKCHAIN_DB or backchain.db)")
+    backup.set_defaults(func=cmd_backup)
     return parser
 
 

@@ -26,6 +26,14 @@ class Settings:
     reminder_tick_seconds: float = 30.0
     timer_scale: float = 1.0  # < 1 makes session timers fire sooner (demos and tests)
     clock_file: Path | None = None  # a file holding the time to use (demos and tests)
+    metrics_port: int | None = None  # Prometheus metrics, off unless a port is given
+    metrics_address: str = "127.0.0.1"
+    json_logs: bool = False  # one JSON object a line, for log collectors
+    send_max_wait: float = 120.0  # total seconds a reply may wait out Telegram's 429s
+    send_retry_seconds: float = 30.0  # total seconds of retries on 5xx, timeouts, network errors
+    send_timeout: float = 20.0  # seconds to wait for Telegram to answer one send
+    bulk_per_second: float = 20.0  # share of Telegram's 30 messages a second left to reminders
+    webhook_max_bytes: int = 1_000_000  # larger webhook bodies are refused unread
 
 
 def read_token(token_file: str | None, env: Mapping[str, str]) -> str | None:
@@ -55,6 +63,7 @@ def settings_from(
     """Merge flags over environment variables into frozen settings."""
     env = os.environ if env is None else env
     tick = env.get("BACKCHAIN_REMINDER_TICK", "")
+    metrics_port = env.get("BACKCHAIN_METRICS_PORT", "").strip()
     return Settings(
         token=read_token(token_file, env),
         db_path=db or env.get("BACKCHAIN_DB") or DEFAULT_DB,
@@ -68,4 +77,12 @@ def settings_from(
         reminder_tick_seconds=float(tick) if tick else 30.0,
         timer_scale=float(env.get("BACKCHAIN_TIMER_SCALE") or 1.0),
         clock_file=Path(env["BACKCHAIN_CLOCK_FILE"]) if env.get("BACKCHAIN_CLOCK_FILE") else None,
+        metrics_port=int(metrics_port) if metrics_port else None,
+        metrics_address=env.get("BACKCHAIN_METRICS_ADDRESS") or "127.0.0.1",
+        json_logs=env.get("BACKCHAIN_LOG_FORMAT", "").strip().lower() == "json",
+        send_max_wait=float(env.get("BACKCHAIN_SEND_MAX_WAIT") or 120.0),
+        send_retry_seconds=float(env.get("BACKCHAIN_SEND_RETRY_SECONDS") or 30.0),
+        send_timeout=float(env.get("BACKCHAIN_SEND_TIMEOUT") or 20.0),
+        bulk_per_second=float(env.get("BACKCHAIN_BULK_PER_SECOND") or 20.0),
+        webhook_max_bytes=int(env.get("BACKCHAIN_WEBHOOK_MAX_BYTES") or 1_000_000),
     )

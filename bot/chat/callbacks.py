@@ -177,7 +177,10 @@ class ChooseFocus(CallbackData):
 
 @dataclass(frozen=True)
 class ForgetYes(CallbackData):
+    """ "Yes, delete everything", with the minute it was offered (UTC epoch minutes)."""
+
     prefix: ClassVar[str] = "fg:yes"
+    minute: int
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,9 @@ from backchain.storage.users import User
 # Telegram's own limit on an incoming message; longer console lines are cut to the same size.
 MAX_INPUT_CHARS = 4096
 
+# A "Yes, delete everything" button older than this has expired.
+FORGET_CONFIRM_MINUTES = 5
+
 # Command name -> the description shown in Telegram's menu comes from messages "cmd_<name>".
 COMMANDS = (
     "start",
@@ -106,7 +109,7 @@ class Conversation:
 
     def _forget_question(self) -> Reply:
         rows = (
-            (Button(self.msg("forget_yes_button"), ForgetYes().pack()),),
+            (Button(self.msg("forget_yes_button"), ForgetYes(self._minute()).pack()),),
             (Button(self.msg("forget_no_button"), ForgetNo().pack()),),
         )
         return Reply(self.msg("forget_confirm"), rows)
@@ -251,7 +254,12 @@ class Conversation:
         self._remember(user, Context(topic=topic.id, facet=facet))
         return Outcome().say(reply)
 
+    def _minute(self) -> int:
+        return int(self.services.clock().timestamp() // 60)
+
     def _forget(self, user: User, press: Press) -> Outcome:
+        if isinstance(press, ForgetYes) and self._minute() - press.minute > FORGET_CONFIRM_MINUTES:
+            return Outcome().say(Reply(self.msg("forget_expired")))
         if isinstance(press, ForgetYes):
             self.services.users.delete_everything(user.id)
             export_flow.remove_user_files(self.services, user.id)

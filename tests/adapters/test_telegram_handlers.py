@@ -117,7 +117,8 @@ async def test_question_answer_and_related_button(harness: Harness, services: Se
     first = harness.last_buttons()[0]
     harness.request.clear()
     await harness.press(first["callback_data"])
-    assert [c.method for c in harness.request.calls] == ["answerCallbackQuery", "sendMessage"]
+    # The press is handled first; the query is answered after, and may fail harmlessly.
+    assert [c.method for c in harness.request.calls] == ["sendMessage", "answerCallbackQuery"]
 
 
 async def test_forged_callback_is_answered_and_expires(

@@ -33,7 +33,7 @@ from hypothesis import strategies as st
         ("ob:tools-done", ToolsDone()),
         ("ob:focus:lower-back", ChooseFocus(area="lower-back")),
         ("r:time:730", ReminderTime(hhmm=730)),
-        ("fg:yes", ForgetYes()),
+        ("fg:yes:29400000", ForgetYes(29400000)),
         ("s:gentle:3:1", GentlerDone(session=3, step=1)),
         ("r:week:7", SummaryDay(weekday=7)),
         ("oc:rate:peg-pain:4", Rate(item="peg-pain", score=4)),
@@ -71,7 +71,8 @@ def test_fields_are_named_and_typed() -> None:
         "s:resume",  # a base class without a prefix of its own
         "zz:show:x",  # unknown namespace
         "t:drop:x",  # unknown action
-        "fg:yes:1",
+        "fg:yes",  # a confirmation from before it carried its minute
+        "fg:no:1",
         "t:show:" + "a" * 70,  # over 64 bytes
         "t:show:hïp",  # not ASCII
     ],

@@ -215,6 +215,21 @@ def test_forget_after_confirmation_deletes_everything(alice: Chat, services: Ser
         assert count.fetchone() == (0,), table
 
 
+def test_forget_confirmation_expires_after_a_few_minutes(
+    alice: Chat, services: Services, clock: Clock
+) -> None:
+    alice.say("sciatica")
+    alice.say("/forget")
+    clock.advance(minutes=6)
+    reply = only(alice.press("Yes"))
+    assert reply.text == services.content.messages("forget_expired")
+    assert services.storage.db.execute("SELECT COUNT(*) FROM questions").fetchone() == (1,)
+    alice.say("/forget")
+    clock.advance(minutes=4)
+    alice.press("Yes")
+    assert services.storage.db.execute("SELECT COUNT(*) FROM questions").fetchone() == (0,)
+
+
 def test_users_never_see_each_other(alice: Chat, bob: Chat, services: Services) -> None:
     alice.onboard("Hip & Lower Back Kit")
     bob.onboard("Foot & Lower Leg Kit", focus="Knee")

@@ -310,8 +310,11 @@ class Chat:
     reply_keyboard: list[list[str]] | None = None
     blocked: bool = False
     last_message_id: int = 0
+    kind: str = "private"  # private | group | supergroup
 
     def payload(self) -> JSONDict:
+        if self.kind != "private":
+            return {"id": self.chat_id, "type": self.kind, "title": self.first_name}
         chat: JSONDict = {"id": self.chat_id, "type": "private", "first_name": self.first_name}
         if self.username:
             chat["username"] = self.username
@@ -334,10 +337,35 @@ class Chat:
 
 
 @dataclass
-class _InjectedError:
+class Fault:
+    """One injected fault: which calls it hits and what it does to them.
+
+    `delay` seconds pass before the call is handled (and then handled normally, unless an error
+    or a drop is also set); `error` answers with that status; `drop` closes the connection
+    without an answer after the call took effect, as a lost response would.
+    """
+
     method: str
-    error: ApiError
-    times: int
+    times: int = 1
+    chat_id: int | None = None
+    error: ApiError | None = None
+    delay: float = 0.0
+    drop: bool = False
+    hits: int = 0
+
+    def matches(self, name: str, params: JSONDict) -> bool:
+        if self.times <= 0 or self.method not in (name, "*"):
+            return False
+        if self.chat_id is None:
+            return True
+        try:
+            return int(params.get("chat_id", 0)) == self.chat_id
+        except (TypeError, ValueError):
+            return False
+
+
+class DroppedConnection(Exception):
+    """Raised inside the server to close a connection without answering."""
 
 
 @dataclass
@@ -535,7 +563,7 @@ class FakeBotApi:
         self._open_callbacks: set[str] = set()
         self._allowed_updates: list[str] = []
         self._poll_generation = 0
-        self._injected: list[_InjectedError] = []
+        self.faults: list[Fault] = []
         self._files: dict[str, _StoredFile] = {}
         self._file_counter = itertools.count(1)
         self._changed = asyncio.Event()
@@ -572,7 +600,9 @@ class FakeBotApi:
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        # A restarted server keeps its port, so a bot started while it was down finds it.
+        self._closing = False
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
         self.port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
@@ -643,9 +673,44 @@ class FakeBotApi:
         retry_after: int | None = None,
     ) -> None:
         """Make the next `times` calls of `method` fail, e.g. a 429 flood wait or a 502."""
-        parameters = {"retry_after": retry_after} if retry_after is not None else None
-        error = ApiError(status, description, parameters)
-        self._injected.append(_InjectedError(method.lower(), error, times))
+        self.inject_fault(
+            method, status=status, description=description, times=times, retry_after=retry_after
+        )
+
+    def inject_fault(
+        self,
+        method: str,
+        *,
+        status: int | None = None,
+        description: str | None = None,
+        retry_after: int | None = None,
+        delay: float = 0.0,
+        drop: bool = False,
+        chat_id: int | None = None,
+        times: int = 1,
+    ) -> Fault:
+        """Fault the next `times` calls of `method` ("*" for any), optionally to one chat only:
+        an error status (with retry_after for a 429), a delay, or a dropped connection."""
+        error = None
+        if status is not None:
+            parameters = {"retry_after": retry_after} if retry_after is not None else None
+            default = f"Too Many Requests: retry after {retry_after}" if status == 429 else ""
+            text = description or default or f"Error {status}"
+            error = ApiError(status, text, parameters)
+        fault = Fault(method.lower(), times, chat_id, error, delay, drop)
+        self.faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def register_group(
+        self, chat_id: int, title: str = "Back pain club", *, kind: str = "supergroup"
+    ) -> Chat:
+        """A group chat (negative id) the bot is a member of."""
+        chat = self.register_user(chat_id, title)
+        chat.kind = kind
+        return chat
 
     # pushing updates as the user
 
@@ -865,7 +930,13 @@ class FakeBotApi:
                 raise ApiError(401, UNAUTHORIZED)
             if parse_error is not None:
                 raise parse_error
-            result = await self._dispatch(method, params, files)
+            result = await self._dispatch(method, params, files, request)
+        except DroppedConnection:
+            call.status, call.description = 0, "connection dropped"
+            self._signal()
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=500)
         except ApiError as error:
             call.status, call.description = error.status, error.description
             response = web.json_response(error.body(), status=error.status)
@@ -884,17 +955,34 @@ class FakeBotApi:
                 return web.Response(body=stored.data)
         return web.json_response(ApiError(404, "Not Found").body(), status=404)
 
-    async def _dispatch(self, method: str, params: JSONDict, files: dict[str, UploadedFile]) -> Any:
+    async def _dispatch(
+        self,
+        method: str,
+        params: JSONDict,
+        files: dict[str, UploadedFile],
+        request: web.Request | None = None,
+    ) -> Any:
         name = method.lower()
-        for injected in self._injected:
-            if injected.method == name and injected.times > 0:
-                injected.times -= 1
-                raise injected.error
+        fault = next((f for f in self.faults if f.matches(name, params)), None)
+        if fault is not None:
+            fault.times -= 1
+            fault.hits += 1
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+                # A sender that died while the call was held never had it carried out.
+                transport = request.transport if request is not None else None
+                if request is not None and (transport is None or transport.is_closing()):
+                    raise DroppedConnection(method)
+            if fault.error is not None:
+                raise fault.error
         handler = self._methods.get(name)
         if handler is None:
             self.unknown_methods.append(method)
             return True
-        return await handler(params, files)
+        result = await handler(params, files)
+        if fault is not None and fault.drop:
+            raise DroppedConnection(method)
+        return result
 
     # methods: bot and updates
 
@@ -1278,21 +1366,60 @@ class FakeBotApi:
         size = {**self._file_ids(stored), "file_size": len(stored.data)}
         return [{**size, "width": 90, "height": 90}, {**size, "width": 800, "height": 800}]
 
+    def push_group_message(self, group_id: int, user_id: int, text: str) -> JSONDict:
+        """`user_id` writes `text` in the group `group_id` (register_group first)."""
+        fields: JSONDict = {"text": text}
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            fields["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_length(command)}
+            ]
+        return self._push_user_message(user_id, "text", fields, chat_id=group_id)
+
+    def push_group_callback(self, group_id: int, user_id: int, message_id: int, data: str) -> str:
+        """`user_id` presses a button under the bot's message `message_id` in a group."""
+        group = self.chat(group_id)
+        sender = self.register_user(user_id)
+        message = group.messages.get(message_id)
+        payload = (
+            copy.deepcopy(message.payload)
+            if message is not None
+            else {"message_id": message_id, "date": 0, "chat": group.payload()}
+        )
+        query_id = str(next(self._callback_ids))
+        self._open_callbacks.add(query_id)
+        query = {
+            "id": query_id,
+            "from": sender.user_payload(),
+            "chat_instance": f"instance-{group_id}",
+            "data": data,
+            "message": payload,
+        }
+        self.push_update("callback_query", query)
+        return query_id
+
     def _push_user_message(
-        self, user_id: int, kind: str, fields: JSONDict, first_name: str | None = None
+        self,
+        user_id: int,
+        kind: str,
+        fields: JSONDict,
+        first_name: str | None = None,
+        *,
+        chat_id: int | None = None,
     ) -> JSONDict:
-        chat = self.register_user(user_id, first_name)
+        sender = self.register_user(user_id, first_name)
+        chat = sender if chat_id is None else self.chat(chat_id)
         message_id = chat.next_message_id()
         payload: JSONDict = {
             "message_id": message_id,
-            "from": chat.user_payload(),
+            "from": sender.user_payload(),
             "chat": chat.payload(),
             "date": _now(),
             **fields,
         }
         text = fields.get("text", fields.get("caption"))
         chat.messages[message_id] = ChatMessage(
-            chat_id=user_id,
+            chat_id=chat.chat_id,
             message_id=message_id,
             from_bot=False,
             kind=kind,

@@ -1,47 +1,176 @@
 """The Telegram adapter: translates updates into `Incoming` and `Reply` objects into Bot API calls.
 
 No business rule lives here; every decision is made by `Conversation` (backchain.bot.chat).
+What lives here is transport: the order updates run in, the inbox that keeps them across a
+crash, the send budget, group privacy and the start-up checks.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-import secrets
-from urllib.parse import urlparse
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
 
+from aiolimiter import AsyncLimiter
 from backchain.bot.adapters.clock import file_clock
 from backchain.bot.adapters.config import Settings
-from backchain.bot.adapters.logsafety import install_token_redaction
+from backchain.bot.adapters.metrics import Metrics
+from backchain.bot.adapters.telegram.edge import parse_update
+from backchain.bot.adapters.telegram.polling import InboxRequest
+from backchain.bot.adapters.telegram.processor import OrderedUpdateProcessor
+from backchain.bot.adapters.telegram.sending import SendBudget, SendEvents, SendLimits
 from backchain.bot.chat.conversation import COMMANDS, Conversation
-from backchain.bot.chat.incoming import Incoming
+from backchain.bot.chat.incoming import Incoming, Kind
 from backchain.bot.chat.replies import Outcome, Reply, split_text
 from backchain.bot.chat.services import Services, build_services, utc_now
+from backchain.storage.inbox import Inbox
 from telegram import (
     BotCommand,
+    Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
+    CallbackContext,
     CallbackQueryHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 logger = logging.getLogger(__name__)
 
-CONVERSATION = "conversation"
-SERVICES = "services"
-SETTINGS = "settings"
+# Commands whose answer is about one person: in a group they only point to the private chat.
+PERSONAL_COMMANDS = frozenset(
+    {
+        "start",
+        "session",
+        "progress",
+        "export",
+        "profile",
+        "health",
+        "remind",
+        "reminders",
+        "timezone",
+        "forget",
+    }
+)
+# Button namespaces that show general content and so may be pressed in a group.
+PUBLIC_PRESSES = frozenset({"t", "g"})
+# Commands that draw a chart or write files: run in a worker thread, off the event loop.
+HEAVY_COMMANDS = frozenset({"progress", "export"})
+GROUP_CHATS = frozenset({Chat.GROUP, Chat.SUPERGROUP})
+
+
+@dataclass
+class Wiring:
+    """The long-lived objects every handler uses, assembled once in `build_application`."""
+
+    settings: Settings
+    services: Services
+    conversation: Conversation
+    inbox: Inbox
+    processor: OrderedUpdateProcessor
+    metrics: Metrics = field(default_factory=Metrics)
+    heavy: HeavyWork | None = None
+    # Spaces out the preparation of bulk sends (one at a time, at the bulk rate), so a burst of
+    # reminders never takes the event loop for a long stretch.
+    bulk_pace: AsyncLimiter = field(default_factory=lambda: AsyncLimiter(1, 1 / 20))
+    inbox_pruned_at: float = 0.0  # when the reminder tick last pruned the inbox
+
+
+class BotData:
+    """Typed bot_data (python-telegram-bot's `ContextTypes`): one attribute, set at build time."""
+
+    def __init__(self) -> None:
+        self._wiring: Wiring | None = None
+
+    def wire(self, wiring: Wiring) -> None:
+        self._wiring = wiring
+
+    @property
+    def wiring(self) -> Wiring:
+        if self._wiring is None:
+            raise RuntimeError("bot_data used before build_application wired it")
+        return self._wiring
+
+    @property
+    def settings(self) -> Settings:
+        return self.wiring.settings
+
+    @property
+    def services(self) -> Services:
+        return self.wiring.services
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.wiring.conversation
+
+
+Context = CallbackContext[ExtBot[str], dict[Any, Any], dict[Any, Any], BotData]
+CONTEXT_TYPES = ContextTypes(bot_data=BotData)
+
+
+class HeavyWork:
+    """Charts and exports in one worker thread with a database connection of its own.
+
+    The event loop keeps answering everyone else meanwhile; the per-user order still holds,
+    because the handler awaits the result inside that user's turn.
+    """
+
+    def __init__(self, settings: Settings, services: Services):
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="backchain-heavy")
+        self._settings = settings
+        self._services = services
+        self._conversation: Conversation | None = None
+
+    def _build(self) -> Conversation:
+        # Built in the worker thread, so the connection belongs to the thread that uses it.
+        if self._conversation is None:
+            services = build_services(
+                self._settings.db_path,
+                self._settings.content_dir,
+                files_dir=self._services.files_dir,
+            )
+            services.clock = self._services.clock
+            self._conversation = Conversation(services)
+        return self._conversation
+
+    async def handle(self, incoming: Incoming) -> Outcome:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, lambda: self._build().handle(incoming))
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        if self._conversation is not None:
+            self._conversation.services.close()
+
+
+# Seconds a stopping bot gives running handlers; the rest stay in the inbox for the next start.
+STOP_GRACE = 5.0
+
+
+class BackchainApplication(Application[Any, Any, Any, Any, BotData, Any]):
+    """The library's Application with a bounded stop: a reply waiting out a group's rate
+    limit or a long flood wait does not hold a SIGTERM for minutes."""
+
+    async def stop(self) -> None:
+        processor = self.update_processor
+        if isinstance(processor, OrderedUpdateProcessor):
+            processor.stop_after(STOP_GRACE)
+        await super().stop()
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -56,7 +185,7 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 async def send_reply(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply, pressed: int | None = None
+    context: Context, chat_id: int, reply: Reply, pressed: int | None = None
 ) -> None:
     """Send one reply: edited in place when asked and possible, split when too long."""
     bot = context.bot
@@ -97,10 +226,7 @@ async def send_reply(
 
 
 def schedule_timers(
-    context: ContextTypes.DEFAULT_TYPE,
-    incoming: Incoming,
-    outcome: Outcome,
-    pressed: int | None = None,
+    context: Context, incoming: Incoming, outcome: Outcome, pressed: int | None = None
 ) -> None:
     """Schedule and cancel session timers; a timer remembers the message it was started from,
     so what it says edits that message in place."""
@@ -111,7 +237,7 @@ def schedule_timers(
         for job in job_queue.jobs():
             if job.name and job.name.startswith(prefix):
                 job.schedule_removal()
-    scale = context.bot_data[SETTINGS].timer_scale
+    scale = context.bot_data.settings.timer_scale
     for timer in outcome.timers:
         job_queue.run_once(
             on_timer,
@@ -123,93 +249,253 @@ def schedule_timers(
         )
 
 
-async def deliver(
-    context: ContextTypes.DEFAULT_TYPE, incoming: Incoming, pressed: int | None = None
-) -> None:
+async def deliver(context: Context, incoming: Incoming, pressed: int | None = None) -> None:
     """Run one input through the conversation and render what it says; `pressed` is the id of
     the message whose button (or timer) this input came from."""
-    conversation: Conversation = context.bot_data[CONVERSATION]
-    outcome = conversation.handle(incoming)
+    wiring = context.bot_data.wiring
+    heavy = wiring.heavy
+    if heavy is not None and incoming.kind is Kind.COMMAND and incoming.text in HEAVY_COMMANDS:
+        outcome = await heavy.handle(incoming)
+    else:
+        outcome = wiring.conversation.handle(incoming)
     schedule_timers(context, incoming, outcome, pressed)
     for reply in outcome.replies:
         await send_reply(context, incoming.chat_id, reply, pressed)
 
 
-async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+def has_chat(message: Message) -> bool:
+    """False for a message without its chat (malformed, yet parsed): there is nowhere to reply."""
+    return getattr(message, "chat", None) is not None
+
+
+def command_of(message: Message, bot_username: str | None) -> tuple[str, bool] | None:
+    """(command name, addressed to us) for a message starting with a command, else None."""
+    text = (message.text or "").strip()
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head = text[1:].split(maxsplit=1)[0]
+    name, _, target = head.partition("@")
+    ours = not target or (bot_username is not None and target.lower() == bot_username.lower())
+    return name.lower(), ours
+
+
+async def point_to_private_chat(context: Context, chat_id: int) -> None:
+    """One line and a button that opens the private chat; nothing personal in the group."""
+    msg = context.bot_data.conversation.msg
+    username = context.bot.username
+    button = InlineKeyboardButton(
+        msg("private_only_button"), url=f"https://t.me/{username}?start=from-group"
+    )
+    await context.bot.send_message(
+        chat_id,
+        msg("private_only_in_group"),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup([[button]]),
+    )
+
+
+async def on_message(update: Update, context: Context) -> None:
     """Text and commands: commands are parsed by the core, like the console does."""
     message = update.effective_message
     user = update.effective_user
-    if message is None or user is None or message.text is None:
+    if message is None or user is None or message.text is None or not has_chat(message):
         return
-    await deliver(context, Incoming.text_message(user.id, message.chat_id, message.text))
+    command = command_of(message, context.bot.username)
+    if command is not None and not command[1]:
+        return  # "/help@otherbot" is for another bot
+    in_group = message.chat.type in GROUP_CHATS
+    if in_group and command is not None and command[0] in PERSONAL_COMMANDS:
+        await point_to_private_chat(context, message.chat_id)
+        return
+    if in_group and command is not None and command[0] not in COMMANDS:
+        return  # a group has other bots; their commands are not ours to answer
+    incoming = Incoming.text_message(user.id, message.chat_id, message.text)
+    if in_group and incoming.kind is Kind.TEXT:
+        # A question asked in a group is answered like `backchain ask`: no state is touched,
+        # so nothing the member started privately (a reminder prompt, a session) can land here.
+        await send_group_answer(context, message.chat_id, message.text)
+        return
+    await deliver(context, incoming)
 
 
-async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, photos, voice, locations, documents: politely ask for text."""
+async def send_group_answer(context: Context, chat_id: int, text: str) -> None:
+    from backchain.bot.chat import answers
+
+    conversation = context.bot_data.conversation
+    content = conversation.content
+    flag = content.red_flags.screen(text)
+    if flag is not None:
+        reply = answers.red_flag_reply(flag, content)
+    else:
+        result = conversation.services.matcher.match(text)
+        if result.topic is None:
+            reply = answers.not_sure_reply(content)
+        elif result.ambiguous:
+            reply = answers.ambiguous_reply(result, content)
+        else:
+            reply = answers.topic_reply(content.topics[result.topic], content, [])
+    await send_reply(context, chat_id, reply)
+
+
+async def on_other(update: Update, context: Context) -> None:
+    """Stickers, photos, voice, locations, documents: politely ask for text (not in groups)."""
     message = update.effective_message
     user = update.effective_user
-    if message is None or user is None:
+    if message is None or user is None or not has_chat(message):
+        return
+    if message.chat.type in GROUP_CHATS:
         return
     await deliver(context, Incoming.other(user.id, message.chat_id))
 
 
-async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A button press; every callback query is answered, whatever its data."""
+async def on_press(update: Update, context: Context) -> None:
+    """A button press. It counts first; the query is answered after, and its failure ignored."""
     query = update.callback_query
     if query is None:
         return
-    # Telegram refuses to answer a query older than a few seconds (a press made while the bot
-    # was down); the press itself must still count.
-    with contextlib.suppress(BadRequest):
-        await query.answer()
     message = query.message if isinstance(query.message, Message) else None
+    if message is not None and not has_chat(message):
+        message = None
     chat_id = message.chat_id if message is not None else query.from_user.id
-    pressed = message.message_id if message is not None else None
-    await deliver(context, Incoming.press(query.from_user.id, chat_id, query.data or ""), pressed)
+    data = query.data or ""
+    try:
+        namespace = data.split(":", 1)[0]
+        if message is not None and message.chat.type in GROUP_CHATS:
+            if namespace in PUBLIC_PRESSES:
+                await send_group_press(context, chat_id, query.from_user.id, data)
+            else:
+                await point_to_private_chat(context, chat_id)
+        else:
+            pressed = message.message_id if message is not None else None
+            await deliver(context, Incoming.press(query.from_user.id, chat_id, data), pressed)
+    finally:
+        # Telegram refuses to answer a query older than a few seconds, and answering can fail
+        # like any call: the press has been handled either way.
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            logger.info("callback query not answered: %s", exc.message)
 
 
-async def on_timer(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A session timer fired: feed its event back to the conversation."""
+async def send_group_press(context: Context, chat_id: int, user_id: int, data: str) -> None:
+    outcome = context.bot_data.conversation.handle(Incoming.press(user_id, chat_id, data))
+    for reply in outcome.replies:
+        await send_reply(context, chat_id, Reply(reply.text, reply.buttons))
+
+
+async def on_timer(context: Context) -> None:
+    """A session timer fired: feed its event back to the conversation, in the user's turn."""
     job = context.job
     if job is None or job.user_id is None or job.chat_id is None:
         return
+    processor = context.bot_data.wiring.processor
+    keys = [f"user:{job.user_id}"] + ([] if job.chat_id == job.user_id else [f"chat:{job.chat_id}"])
     data, pressed = job.data if isinstance(job.data, tuple) else (job.data, None)
-    await deliver(context, Incoming.press(job.user_id, job.chat_id, str(data)), pressed)
+    async with processor.ordered(*keys):
+        await deliver(context, Incoming.press(job.user_id, job.chat_id, str(data)), pressed)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the error first, then tell the user something went wrong; the bot keeps running."""
-    logger.error("error while handling an update", exc_info=context.error)
+async def on_error(update: object, context: Context) -> None:
+    """Expected conditions are one line; anything else is logged with its traceback first,
+    then the user is told something went wrong; the bot keeps running."""
+    error = context.error
+    metrics = context.bot_data.wiring.metrics
+    if isinstance(error, Forbidden):
+        metrics.errors.labels("blocked").inc()
+        logger.info("a user has blocked the bot: %s", error.message)
+        return
+    if update is None and isinstance(error, Conflict):
+        metrics.errors.labels("poll").inc()
+        logger.warning("getUpdates conflict: another instance polls with this token")
+        return
+    if update is None and isinstance(error, NetworkError):
+        metrics.errors.labels("poll").inc()
+        logger.warning("getUpdates failed: %s; polling again", error.message)
+        return
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        metrics.errors.labels("send").inc()
+        logger.warning("a reply could not be delivered: %s", error.message)
+    else:
+        metrics.errors.labels("handler").inc()
+        logger.error("error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
-        conversation: Conversation = context.bot_data[CONVERSATION]
-        with contextlib.suppress(Forbidden):
+        try:
             await context.bot.send_message(
-                update.effective_chat.id, conversation.msg("something_went_wrong")
+                update.effective_chat.id, context.bot_data.conversation.msg("something_went_wrong")
             )
+        except TelegramError as exc:
+            logger.info("could not say something went wrong: %s", exc.message)
 
 
-async def post_init(application: Application) -> None:
-    """Register the command menu and start the reminder tick."""
-    conversation: Conversation = application.bot_data[CONVERSATION]
+async def replay_inbox(application: Application[Any, Any, Any, Any, BotData, Any]) -> int:
+    """Put updates confirmed to Telegram but never handled (a crash) first in the queue."""
+    wiring = application.bot_data.wiring
+    replayed = 0
+    for stored in wiring.inbox.pending():
+        update = parse_update(stored.payload, application.bot)
+        if update is None:
+            wiring.inbox.skip(stored.update_id, stored.payload)
+            continue
+        await application.update_queue.put(update)
+        replayed += 1
+    if replayed:
+        logger.info("handling %d update(s) received before the last stop", replayed)
+    return replayed
+
+
+async def post_init(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    """Register the command menu, replay the inbox and start the reminder tick."""
+    wiring = application.bot_data.wiring
+    conversation = wiring.conversation
     commands = [BotCommand(name, conversation.msg(f"cmd_{name}")) for name in COMMANDS]
-    await application.bot.set_my_commands(commands)
+    try:
+        await application.bot.set_my_commands(commands)
+    except TelegramError as exc:
+        logger.warning("command menu not set: %s", exc.message)
+    await replay_inbox(application)
     from backchain.bot.adapters.telegram.reminders import start_reminder_tick
 
     start_reminder_tick(application)
 
 
-async def post_shutdown(application: Application) -> None:
-    services: Services = application.bot_data[SERVICES]
-    services.close()
+async def post_shutdown(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    wiring = application.bot_data.wiring
+    if wiring.heavy is not None:
+        wiring.heavy.close()
+    wiring.services.close()
     logger.info("database closed")
 
 
+def _mark_done(inbox: Inbox, metrics: Metrics) -> Callable[[object, float], None]:
+    def finished(update: object, seconds: float) -> None:
+        if isinstance(update, Update):
+            inbox.done(update.update_id)
+            kind = "press" if update.callback_query else "message" if update.message else "other"
+            metrics.updates.labels(kind).inc()
+            metrics.latency.observe(seconds)
+
+    return finished
+
+
+def send_events(metrics: Metrics) -> SendEvents:
+    events = SendEvents()
+    events.on_flood_wait = lambda method: metrics.send_retries.labels(method, "flood").inc()
+    events.on_retry = lambda method, kind: metrics.send_retries.labels(method, kind).inc()
+    events.on_give_up = lambda method, kind: metrics.errors.labels(f"send-{kind}").inc()
+    events.queue_length = metrics.send_queue.set
+    return events
+
+
 def build_application(
-    settings: Settings, services: Services | None = None, request: BaseRequest | None = None
-) -> Application:
+    settings: Settings,
+    services: Services | None = None,
+    request: BaseRequest | None = None,
+    limits: SendLimits | None = None,
+) -> Application[Any, Any, Any, Any, BotData, Any]:
     """Assemble services, handlers, jobs and the error handler.
 
-    `request` replaces the HTTP layer (tests pass an offline one).
+    `request` replaces the HTTP layer (tests pass an offline one); `limits` the send budget's
+    tuning (Telegram's own limits unless given).
     """
     assert settings.token, "build_application needs a token"
     services = services or build_services(
@@ -218,50 +504,52 @@ def build_application(
         clock=file_clock(settings.clock_file) if settings.clock_file else utc_now,
         files_dir=settings.files_dir,
     )
+    inbox = services.storage.inbox
+    metrics = Metrics()
+    processor = OrderedUpdateProcessor()
+    processor.on_finished = _mark_done(inbox, metrics)
+    limits = limits or SendLimits(
+        bulk_per_second=settings.bulk_per_second,
+        max_flood_wait=settings.send_max_wait,
+        max_retry_seconds=settings.send_retry_seconds,
+    )
     builder = (
         ApplicationBuilder()
+        .application_class(BackchainApplication)
         .token(settings.token)
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .context_types(CONTEXT_TYPES)
+        .concurrent_updates(processor)
+        .rate_limiter(SendBudget(limits, send_events(metrics)))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request).get_updates_request(InboxRequest(inbox, request))
+    else:
+        timeout = settings.send_timeout
+        builder = builder.request(
+            HTTPXRequest(connection_pool_size=256, read_timeout=timeout, write_timeout=timeout)
+        ).get_updates_request(InboxRequest(inbox))
     if settings.api_url:
         base = settings.api_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
     application = builder.build()
-    application.bot_data[SERVICES] = services
-    application.bot_data[CONVERSATION] = Conversation(services)
-    application.bot_data[SETTINGS] = settings
+    heavy = None if services.storage.in_memory else HeavyWork(settings, services)
+    application.bot_data.wire(
+        Wiring(
+            settings,
+            services,
+            Conversation(services),
+            inbox,
+            processor,
+            metrics,
+            heavy,
+            AsyncLimiter(1, 1 / limits.bulk_per_second),
+        )
+    )
     # Order matters: text (commands included) first, button presses, then everything else.
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, on_message))
     application.add_handler(CallbackQueryHandler(on_press))
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & ~filters.TEXT, on_other))
     application.add_error_handler(on_error)
     return application
-
-
-def run_telegram(settings: Settings) -> int:
-    """Run until SIGINT/SIGTERM: long polling, or a webhook when a URL is configured."""
-    assert settings.token
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
-    )
-    install_token_redaction(settings.token)
-    # httpx logs every request URL, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    application = build_application(settings)
-    if settings.webhook_url:
-        secret = settings.webhook_secret or secrets.token_urlsafe(32)
-        application.run_webhook(
-            listen=settings.listen,
-            port=settings.port,
-            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0

@@ -3,43 +3,54 @@
 from __future__ import annotations
 
 import logging
+import time
+from typing import Any
 
 from backchain.bot.adapters.heartbeat import beat
-from backchain.bot.adapters.telegram.app import SERVICES, SETTINGS, keyboard
+from backchain.bot.adapters.telegram.app import BotData, Context, keyboard
+from backchain.bot.adapters.telegram.sending import BULK
 from backchain.bot.chat.reminder_ticker import SendStatus, tick
 from backchain.bot.chat.reminders import quiet_today, reminder_replies
-from backchain.bot.chat.services import Services
 from backchain.storage.reminders import Reminder
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
 logger = logging.getLogger(__name__)
 
+# Handled updates are forgotten after a day; looking for them once an hour is enough.
+INBOX_PRUNE_SECONDS = 3600
 
-def start_reminder_tick(application: Application) -> None:
+
+def start_reminder_tick(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:
     """One repeating job; the reminders themselves live in SQLite, so a restart loses none."""
-    settings = application.bot_data[SETTINGS]
+    settings = application.bot_data.settings
     assert application.job_queue is not None, "install python-telegram-bot[job-queue]"
     application.job_queue.run_repeating(
         reminder_job, interval=settings.reminder_tick_seconds, first=0.5, name="reminder-tick"
     )
 
 
-async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reminder_job(context: Context) -> None:
     """Send every reminder that is due now, then refresh the health heartbeat."""
-    services: Services = context.bot_data[SERVICES]
-    settings = context.bot_data[SETTINGS]
+    wiring = context.bot_data.wiring
+    services = wiring.services
 
     async def send(reminder: Reminder) -> SendStatus:
+        if reminder.chat_id < 0:
+            return SendStatus.BLOCKED  # a group: nothing personal is ever sent there
+        await wiring.bulk_pace.acquire()
         try:
             user = services.users.get(reminder.user_id)
+            # Bulk: reminders draw on their own share of the send budget, so interactive
+            # replies keep theirs during a burst.
             for reply in reminder_replies(services, user):
                 await context.bot.send_message(
                     reminder.chat_id,
                     reply.text,
                     parse_mode=ParseMode.HTML,
                     reply_markup=keyboard(reply),
+                    rate_limit_args=BULK,
                 )
         except Forbidden:
             return SendStatus.BLOCKED
@@ -51,4 +62,20 @@ async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     report = await tick(services.reminders, services.clock(), send, quiet_today(services))
     if report.due:
         logger.info("reminders: %s", report)
-    beat(settings.db_path)
+        counts = {
+            "sent": report.sent,
+            "failed": report.failed,
+            "blocked": report.blocked,
+            "skipped": report.skipped,
+        }
+        services.storage.figures.record_reminder_outcomes(
+            services.clock().date().isoformat(), counts
+        )
+        for result, count in counts.items():
+            if count:
+                wiring.metrics.reminders.labels(result).inc(count)
+    since = time.monotonic() - wiring.inbox_pruned_at
+    if not wiring.inbox_pruned_at or since > INBOX_PRUNE_SECONDS:
+        wiring.inbox.prune()
+        wiring.inbox_pruned_at = time.monotonic()
+    beat(wiring.settings.db_path)
