@@ -181,6 +181,7 @@ MATCHER_CODE = (
     "backchain.bot.routine.precautions",
     "backchain.bot.routine.program",
     "backchain.bot.understanding.matcher",
+    "backchain.bot.understanding.rules",
     "backchain.bot.understanding.safety",
     "backchain.bot.understanding.textnorm",
     "backchain.bot.understanding.topics",

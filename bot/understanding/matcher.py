@@ -4,12 +4,13 @@ A question is read word by word: typos are corrected to words the topics use (ra
 edit distance that grows with the word), words typed together are split ("lowerback") and words
 typed apart are joined ("bio mechanical", "so as"). Runs of words are then looked up as alias
 phrases, longest first, each word counting once. A topic scores from its best phrase plus its
-group (a body part or a product beats a general technique) and five rules: pain words turn a body
+group (a body part or a product beats a general technique) and its rules: pain words turn a body
 area into its symptom topic, a topic listed as narrower outranks the broader one ("how often" over
 "massage"), cause words between two body areas point to the biomechanical chain unless the areas
 are neighbours that explain each other (piriformis and sciatica), pain running "from my lower
 back down my leg" points to the sciatic nerve, and a question about which kit to get, with a body
-area or a tool named, points to the kit for that area or tool.
+area or a tool named, points to the kit for that area or tool. The rules live in rules.py, one
+object each, their settings in content/vocabulary.yaml.
 
 Words with an everyday meaning ("back", "block", "calf") name a topic only when the rest of the
 question is about the body too, or when the question is nothing but that word: "block" is the
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from backchain.bot.understanding.rules import AREA_GROUPS, Question, Rule, ordered_rules
 from backchain.bot.understanding.safety import SafetyWords
 from backchain.bot.understanding.textnorm import singular, tokenize, verb_bases
 from backchain.bot.understanding.topics import Topic
@@ -44,10 +46,6 @@ _TYPO_CONFIDENCE = ((6, 0.9), (4, 0.75), (3, 0.65))
 _SURE_TYPO = 0.9
 # No word people type is longer; longer tokens are junk and skip splitting and typo search.
 _LONGEST_WORD = 30
-# A pain word this many words from a body area is about that area.
-_PAIN_REACH = 4
-# Below this a phrase rests on a guessed short word and must not name a topic on its own.
-_SURE = 0.8
 # A topic that no phrase names: a phrase with this topic only hides an everyday expression.
 NO_TOPIC = ""
 # An alias with "of" or "from" needs it: "back of my leg" is one place, "my back with my legs"
@@ -55,19 +53,11 @@ NO_TOPIC = ""
 _BINDING_WORDS = frozenset({"of", "from"})
 # Letters nobody hears, so nobody types them: "soas" is "psoas", "nees" is "knees".
 _SILENT_STARTS = ("ps", "kn", "pn", "wr", "gn")
-_AREA_GROUPS = ("anatomy", "symptoms")
-_SAFETY_GROUP = "safety"
-# Where pain starts, after "from", and how far after "down" or "into" it may end.
-_FROM = "from"
-_PATH_REACH = 4
-# Words that join the areas a kit word follows: "foot and leg set".
-_JOINING_WORDS = frozenset({"and", "or", "n"})
 # A piece of a word split in two ("so az") is this short; longer ones are words of their own.
 _FRAGMENT = 3
 # "my calf" is the asker's own body; "the calf" may be a farm animal. Fainter words have an
-# everyday sense after "my" too: "my back garden", "my band".
+# everyday sense after "my" too (how clear a word must be: `rules: own_strength` in the file).
 _OWNERS = frozenset({"my"})
-_OWN_STRENGTH = 0.7
 # "tp" is the shortest word typed together with another; "tpmassageball" holds three.
 _SHORTEST_PART = 2
 _MOST_PARTS = 3
@@ -514,11 +504,18 @@ class Matcher:
         self._cues = vocab.context_words | vocab.pain_words
         self._links = WordRuns(vocab.link_phrases, reader)
         self._links_alone = WordRuns(vocab.link_alone_phrases, reader)
-        self._link_descriptions = WordRuns(vocab.link_descriptions, reader)
         self._link_words = (self._links.words | self._links_alone.words) - index.topic_words
-        self._kit_asks = WordRuns(vocab.kits.asks, reader)
-        self._kit_holds = WordRuns(vocab.kits.holds, reader)
         self._own_day = WordRuns(vocab.own_day_phrases, reader)
+        self._sure = vocab.rules.sure
+        self._rules: tuple[Rule, ...] = ordered_rules(
+            vocab,
+            self._groups,
+            links=self._links,
+            links_alone=self._links_alone,
+            descriptions=WordRuns(vocab.link_descriptions, reader),
+            kit_asks=WordRuns(vocab.kits.asks, reader),
+            kit_holds=WordRuns(vocab.kits.holds, reader),
+        )
         self._safety: SafetyWords | None = None
 
     @classmethod
@@ -547,10 +544,23 @@ class Matcher:
         if safety is not None:
             sure = Candidate(safety, 100.0)
             return MatchResult(safety, 100.0, (sure,), ambiguous=False, out_of_scope=False)
+        question = self.read(text)
+        scores = self.phrase_scores(question)
+        for rule in self.rules:
+            rule.apply(question, scores)
+        return self._result(scores)
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The rules that move the phrases' scores, in the order they run."""
+        return self._rules
+
+    def read(self, text: str) -> Question:
+        """`text` as the rules see it: its words, the phrases found in them, its context."""
         words = read_question(text, self._reader)
         hits = _select_hits(self._find_hits(words))
-        scores = self._score(words, hits)
-        return self._result(scores)
+        context, elsewhere = self._context(words, hits)
+        return Question(words, hits, context, elsewhere)
 
     def _find_hits(self, words: list[Word]) -> list[PhraseHit]:
         content = [i for i, w in enumerate(words) if not w.stop]
@@ -613,7 +623,7 @@ class Matcher:
             return 1.0
         if self._about_own_body(words, hits) or self._asks_cause_of_area(words, hits):
             return 1.0
-        sure = [h for h in hits if h.confidence >= _SURE and h.phrases[0].topic != NO_TOPIC]
+        sure = [h for h in hits if h.confidence >= self._sure and h.phrases[0].topic != NO_TOPIC]
         # One clear body word, or several faint ones together ("the footballer ... my calves").
         if sum(max(p.strength for p in h.phrases) for h in sure) >= 1.0:
             return 1.0
@@ -629,7 +639,7 @@ class Matcher:
     def _asks_cause_of_area(self, words: list[Word], hits: list[PhraseHit]) -> bool:
         """A body area with a question for the cause: "my back never fixes for good"."""
         area_named = any(
-            h.confidence >= _SURE and self._groups.get(p.topic) in _AREA_GROUPS
+            h.confidence >= self._sure and self._groups.get(p.topic) in AREA_GROUPS
             for h in hits
             for p in h.phrases
         )
@@ -644,19 +654,21 @@ class Matcher:
         if self._own_day.find(words):
             return True
         pains = [i for i, w in enumerate(words) if not w.stop and w.text in vocab.pain_words]
+        reach, own = vocab.rules.pain_reach, vocab.rules.own_strength
         for hit in hits:
-            areas = [p for p in hit.phrases if self._groups.get(p.topic) in _AREA_GROUPS]
-            if not areas or hit.confidence < _SURE:
+            areas = [p for p in hit.phrases if self._groups.get(p.topic) in AREA_GROUPS]
+            if not areas or hit.confidence < self._sure:
                 continue
-            if any(abs(i - p) <= _PAIN_REACH for i in pains for p in hit.positions):
+            if any(abs(i - p) <= reach for i in pains for p in hit.positions):
                 return True
-            if max(p.strength for p in areas) >= _OWN_STRENGTH and _after(words, hit, _OWNERS):
+            if max(p.strength for p in areas) >= own and _after(words, hit, _OWNERS):
                 return True
         return False
 
-    def _score(self, words: list[Word], hits: list[PhraseHit]) -> dict[str, float]:
+    def phrase_scores(self, question: Question) -> dict[str, float]:
+        """Every topic a phrase of the question names, scored before the rules run."""
         scoring = self._vocab.scoring
-        context, elsewhere = self._context(words, hits)
+        hits, context = question.hits, question.context
         best: dict[str, float] = {}
         strength: dict[str, float] = defaultdict(float)
         count: dict[str, int] = defaultdict(int)
@@ -665,7 +677,7 @@ class Matcher:
             for phrase in hit.phrases:
                 if phrase.topic == NO_TOPIC:
                     continue
-                sure = hit.confidence >= _SURE
+                sure = hit.confidence >= self._sure
                 strength[phrase.topic] += phrase.strength if sure else phrase.strength / 2
                 extra = 0.0 if hit.loose else scoring.per_extra_word * (hit.length - 1)
                 points = (scoring.phrase + extra + self._bonus(phrase, context)) * hit.confidence
@@ -676,34 +688,7 @@ class Matcher:
             + scoring.per_extra_phrase * min(count[topic] - 1, 2)
             for topic, points in best.items()
         }
-        self._apply_symptoms(words, hits, scores)
-        self._apply_outranks(hits, scores)
-        self._apply_links(words, hits, scores)
-        self._apply_paths(words, hits, scores)
-        self._apply_kits(words, hits, scores)
-        self._apply_safety(hits, scores)
-        if elsewhere:
-            # After the rules, so no rule lifts a look-alike word back into scope.
-            scores = {t: score * scoring.off_topic_factor for t, score in scores.items()}
         return scores
-
-    def _apply_safety(self, hits: list[PhraseHit], scores: dict[str, float]) -> None:
-        """A condition named clearly ("on warfarin", "my new hip", "varicose veins") makes the
-        question a safety question, even with a body area or a kit in it: "can I use the
-        footballer on my varicose veins" asks whether it is safe, not what the Footballer is."""
-        safety = {
-            p.topic
-            for h in hits
-            if h.confidence >= _SURE
-            for p in h.phrases
-            if self._groups.get(p.topic) == _SAFETY_GROUP and p.topic in scores
-        }
-        if not safety:
-            return
-        top = max(scores.values())
-        margin = self._vocab.scoring.safety_margin
-        for topic in safety:
-            scores[topic] = max(scores[topic], top + margin)
 
     def _bonus(self, phrase: Phrase, context: float) -> float:
         """A body part or a product outranks a technique, in a question about the body; a word
@@ -711,162 +696,6 @@ class Matcher:
         if phrase.generic or context == 0.0:
             return 0.0
         return self._vocab.scoring.group_bonus.get(self._groups[phrase.topic], 0.0)
-
-    def _apply_symptoms(
-        self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
-    ) -> None:
-        """A pain word next to a body area ("my knee really hurts") means its symptom topic."""
-        vocab = self._vocab
-        pains = [i for i, w in enumerate(words) if not w.stop and w.text in vocab.pain_words]
-        if not pains:
-            return
-        bonus = vocab.scoring.symptom_bonus
-        near_pain = {i + d for i in pains for d in range(-_PAIN_REACH, _PAIN_REACH + 1)}
-        for hit in hits:
-            for phrase in hit.phrases:
-                symptom = vocab.symptom_topics.get(phrase.topic)
-                near = not near_pain.isdisjoint(hit.positions)
-                if symptom is not None and near and phrase.topic in scores:
-                    area = phrase.topic
-                    scores[symptom] = max(scores.get(symptom, 0.0), scores[area] + bonus)
-                    scores[area] -= bonus
-
-    def _apply_outranks(self, hits: list[PhraseHit], scores: dict[str, float]) -> None:
-        """How often to massage is the routine's question, not the technique's."""
-        sure = {p.topic for h in hits if h.confidence >= _SURE for p in h.phrases}
-        for topic, below in self._vocab.outranks.items():
-            beaten = [scores[t] for t in below if t in scores]
-            if topic in scores and topic in sure and beaten:
-                raised = max(beaten) + self._vocab.scoring.outrank_bonus
-                scores[topic] = max(scores[topic], raised)
-
-    def _apply_links(
-        self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
-    ) -> None:
-        """Cause words between two body areas ("can tight calves cause back pain")."""
-        vocab = self._vocab
-        if vocab.link_topic is None:
-            return
-        areas = [
-            (min(hit.positions), self._area_of(phrase.topic))
-            for hit in hits
-            for phrase in hit.phrases
-            if phrase.topic and self._groups[phrase.topic] in _AREA_GROUPS
-        ]
-        if not areas:
-            self._apply_link_alone(words, hits, scores)
-            return
-        # "my legs" is an area to the chain though no topic is only the leg.
-        areas += [(i, w.text) for i, w in enumerate(words) if w.text in vocab.link_area_words]
-        # The chain's own alias ("what is causing my back pain") already names one end; a faint
-        # one ("the way i walk") is one end only with cause words to an area ("matter for").
-        chain = [(h, p) for h in hits for p in h.phrases if p.topic == vocab.link_topic]
-        areas += [(min(h.positions), p.topic) for h, p in chain if p.strength < 1.0]
-        if any(p.strength >= 1.0 for _, p in chain) or self._links_alone.find(words):
-            linked = True
-        else:
-            links = self._links.find(words) if self._far_apart({a for _, a in areas}) else []
-            if links:
-                described = self._link_descriptions.covered(words)
-                links = [link for link in links if link not in described]
-            linked = any(
-                {a for p, a in areas if p < link} and {a for p, a in areas if p > link}
-                for link in links
-            )
-        if linked:
-            top = max(scores[t] for t in scores if self._groups[t] in _AREA_GROUPS)
-            raised = top + vocab.scoring.link_bonus
-            scores[vocab.link_topic] = max(scores.get(vocab.link_topic, 0.0), raised)
-
-    def _apply_link_alone(
-        self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
-    ) -> None:
-        """The cause asked for with no area named ("why does the relief never last"), in a
-        question about the body ("the root of the word" is not one)."""
-        vocab = self._vocab
-        if vocab.link_topic is None or not self._links_alone.find(words):
-            return
-        context, elsewhere = self._context(words, hits)
-        if context < 1.0 or elsewhere:
-            return
-        raised = max([vocab.scoring.phrase, *scores.values()]) + vocab.scoring.link_bonus
-        scores[vocab.link_topic] = max(scores.get(vocab.link_topic, 0.0), raised)
-
-    def _far_apart(self, areas: set[str]) -> bool:
-        """Two areas or more, not all neighbours that explain each other without the chain."""
-        neighbours = self._vocab.link_neighbours
-        return len(areas) >= 2 and not any(areas <= group for group in neighbours)
-
-    def _apply_paths(
-        self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
-    ) -> None:
-        """Pain that runs "from my lower back down one leg" names the path, not its start."""
-        paths = self._vocab.paths
-        if paths.topic is None:
-            return
-        starts = [
-            max(hit.positions)
-            for hit in hits
-            if any(p.topic in paths.sources for p in hit.phrases)
-            and any(_follows_from(words, p) for p in hit.positions)
-        ]
-        texts = [w.text for w in words]
-        for start in starts:
-            via = next((i for i in range(start + 1, len(texts)) if texts[i] in paths.via), None)
-            ahead = texts[via + 1 : via + 1 + _PATH_REACH] if via is not None else []
-            if not paths.ends.isdisjoint(ahead):
-                raised = max(scores.values()) + self._vocab.scoring.link_bonus
-                scores[paths.topic] = max(scores.get(paths.topic, 0.0), raised)
-                return
-
-    def _apply_kits(
-        self, words: list[Word], hits: list[PhraseHit], scores: dict[str, float]
-    ) -> None:
-        """Which kit for shin splints, or the kit with the footballer: the kit for that."""
-        kits = self._vocab.kits
-        asks = self._kit_asks.find(words)
-        holds = self._kit_holds.find(words)
-        nouns = [i for i, w in enumerate(words) if w.text in kits.nouns]
-        if not (asks or holds or nouns):
-            return
-        named = self._named_before(words, hits, nouns)
-        votes: dict[str, int] = {}
-        for hit in sorted(hits, key=lambda h: min(h.positions)):
-            named_kit = not hit.positions.isdisjoint(named)
-            for phrase in hit.phrases:
-                kit = kits.kit_of.get(phrase.topic)
-                if kit is None:
-                    continue
-                if self._groups[phrase.topic] in _AREA_GROUPS:
-                    asked = bool(asks) or named_kit
-                else:
-                    held = any(h < min(hit.positions) for h in holds)
-                    asked = held or named_kit or (phrase.topic == kit and bool(asks or holds))
-                if asked:
-                    votes[kit] = votes.get(kit, 0) + 1
-        if votes:
-            kit = max(votes, key=lambda k: votes[k])  # on a tie, the first one named
-            raised = max(scores.values()) + self._vocab.scoring.kit_bonus
-            scores[kit] = max(scores.get(kit, 0.0), raised)
-
-    def _named_before(self, words: list[Word], hits: list[PhraseHit], nouns: list[int]) -> set[int]:
-        """Positions of the areas and tools a kit word follows: "hip and lower back bundle"."""
-        covered = set().union(*(h.positions for h in hits)) if hits else set()
-        named: set[int] = set()
-        for noun in nouns:
-            i = noun - 1
-            while i >= 0 and (
-                i in covered
-                or words[i].text in _JOINING_WORDS
-                or words[i].text in self._vocab.link_area_words
-            ):
-                named.add(i)
-                i -= 1
-        return named
-
-    def _area_of(self, topic: str) -> str:
-        """A body area and its symptom topic count as one area."""
-        return self._vocab.symptom_topics.get(topic, topic)
 
     def _result(self, scores: dict[str, float]) -> MatchResult:
         scoring = self._vocab.scoring
@@ -901,14 +730,6 @@ def _after(words: list[Word], hit: PhraseHit, owners: frozenset[str]) -> bool:
     while i >= 0 and words[i].stop and words[i].text not in owners:
         i -= 1
     return i >= 0 and words[i].text in owners
-
-
-def _follows_from(words: list[Word], position: int) -> bool:
-    """'from my lower back': "from" and nothing but stop words before `position`."""
-    i = position - 1
-    while i >= 0 and words[i].stop and words[i].text != _FROM:
-        i -= 1
-    return i >= 0 and words[i].text == _FROM
 
 
 def _hit(phrases: Sequence[Phrase], span: list[tuple[int, Word]], loose: bool = False) -> PhraseHit:

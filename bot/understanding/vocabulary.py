@@ -1,7 +1,8 @@
 """The lay-word vocabulary a therapist tunes in content/vocabulary.yaml, read and validated.
 
 Stop words, spellings, synonyms, weak words, the words of the matcher's rules (cause words, pain
-that runs down the leg, which kit to get) and the scoring points the matcher uses. Loading
+that runs down the leg, which kit to get), the scoring points the matcher uses and how near and
+how sure words must be for its rules. Loading
 checks the shape of every entry; `check_topic_ids` checks the topic ids against the topics, which
 only the matcher's builder has at hand.
 """
@@ -24,6 +25,8 @@ Bonus = Annotated[float, msgspec.Meta(ge=0, le=50)]
 PerExtra = Annotated[float, msgspec.Meta(ge=0, le=30)]
 Floor = Annotated[float, msgspec.Meta(ge=0, le=100)]
 Factor = Annotated[float, msgspec.Meta(ge=0, le=1)]
+# How many words apart two words may be and still belong together.
+Reach = Annotated[int, msgspec.Meta(ge=1, le=10)]
 
 
 class Scoring(Model):
@@ -42,6 +45,15 @@ class Scoring(Model):
     candidate_floor: Floor
     off_topic_factor: Factor
     group_bonus: dict[Group, Bonus] = {}
+
+
+class RuleSettings(Model):
+    """How near and how sure words must be for the matcher's rules (bot/understanding/rules.py)."""
+
+    sure: Factor
+    pain_reach: Reach
+    path_reach: Reach
+    own_strength: Factor
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,7 @@ class Vocabulary:
     kits: KitWords
     paths: PathWords
     scoring: Scoring
+    rules: RuleSettings
 
 
 # A word or phrase as written in the file: it must hold at least one letter or digit.
@@ -131,6 +144,7 @@ class _Kits(Model):
 
 class _VocabularyFile(Model):
     scoring: Scoring
+    rules: RuleSettings
     stop_words: Phrases = []
     plain_words: Phrases = []
     off_topic_words: Phrases = []
@@ -200,6 +214,7 @@ def load_vocabulary(path: Path) -> Vocabulary:
             ends=_words(data.paths.to),
         ),
         scoring=data.scoring,
+        rules=data.rules,
     )
 
 
