@@ -16,23 +16,23 @@ def _range(low: float, high: float, above: bool = False) -> msgspec.Meta:
     return msgspec.Meta(gt=low, le=high) if above else msgspec.Meta(ge=low, le=high)
 
 
-class Gentler(Model):
+class Gentler(Model, frozen=True):
     area: Text
     how: Text
 
 
-class OutcomeSettings(Model):
+class OutcomeSettings(Model, frozen=True):
     psfs_drop: Annotated[float, _range(0, 10, above=True)]
     peg_rise: Annotated[float, _range(0, 10, above=True)]
     check_every_days: Annotated[int, _range(1, 31)]
 
 
-class Guards(Model):
+class Guards(Model, frozen=True):
     no_session_from: Annotated[int, _range(5, 10)]  # pain before at or above: no full session
     rise_after: Annotated[int, _range(1, 10)]  # pain up by this much after a session: say so
 
 
-class SessionCare(OpenModel):
+class SessionCare(OpenModel, frozen=True):
     """Read from program.yaml; every other key of that file belongs to the program loader."""
 
     phase_intros: dict[str, str]

@@ -186,7 +186,8 @@ def plan_session(
                 LeftOutStep(step.id, step.title, tool, "; ".join(ruling.excluded_because))
             )
             continue
-        pressure, mode, sides = step.pressure, step.mode, step.sides
+        pressure, mode = step.pressure, step.mode
+        sides: str = step.sides
         seconds = scaled_seconds(step, phase, dose)
         position, technique, pressure = _changed_texts(
             ruling.changes, position, technique, pressure

@@ -23,19 +23,19 @@ SafetyTopic = Annotated[str, msgspec.Meta(pattern=r"^safety-[a-z0-9-]+$")]
 Label = Annotated[str, msgspec.Meta(min_length=3, max_length=64)]
 
 
-class Source(Model):
+class Source(Model, frozen=True):
     id: Id
     publisher: Text
     title: Text
     url: Url
 
 
-class Exclusion(Model):
+class Exclusion(Model, frozen=True):
     step: Id
     why: Text
 
 
-class StepChange(Model):
+class StepChange(Model, frozen=True):
     """A step kept but changed; each text given replaces the programme's own."""
 
     step: Id
@@ -48,7 +48,7 @@ class StepChange(Model):
     other_side_only: bool = False  # sided conditions: only the side that was not operated
 
 
-class Condition(Model):
+class Condition(Model, frozen=True):
     id: Id
     topic: SafetyTopic  # the safety topic that answers questions about it
     label: Label
@@ -70,7 +70,7 @@ class Condition(Model):
         return {rule.step: rule.why for rule in self.exclude}
 
 
-class _HealthFile(Model):
+class _HealthFile(Model, frozen=True):
     sources: Annotated[tuple[Source, ...], msgspec.Meta(min_length=1)]
     conditions: Annotated[tuple[Condition, ...], msgspec.Meta(min_length=1)]
 

@@ -44,7 +44,7 @@ Week = Annotated[int, msgspec.Meta(ge=1)]
 PerWeek = Annotated[int, _between(1, 7)]
 
 
-class Source(Model):
+class Source(Model, frozen=True):
     title: Text
     authors: Text
     year: Annotated[int, _between(1900, 2100)]
@@ -52,7 +52,7 @@ class Source(Model):
     supports: Text
 
 
-class StepTemplate(Model):
+class StepTemplate(Model, frozen=True):
     id: Id
     title: Text
     tool: Id
@@ -72,7 +72,7 @@ class StepTemplate(Model):
     foundation: bool = False
 
 
-class Phase(Model):
+class Phase(Model, frozen=True):
     id: Id
     title: Text
     description: Text
@@ -89,7 +89,7 @@ class Phase(Model):
         return self.last_week is None
 
 
-class Progression(Model):
+class Progression(Model, frozen=True):
     start_dose: float
     max_dose: float
     min_dose: float
@@ -99,7 +99,7 @@ class Progression(Model):
     trend_window: Annotated[int, _between(2, 30)]
 
 
-class _Texts(Model):
+class _Texts(Model, frozen=True):
     left_out: Text
     substituted: Text
     health_because: Text
@@ -112,7 +112,7 @@ class _Texts(Model):
 KitTools = Annotated[list[Id], msgspec.Meta(min_length=1)]
 
 
-class _ProgramFile(OpenModel):
+class _ProgramFile(OpenModel, frozen=True):
     """The program's own sections; others in the same file (outcomes, phase intros, gentler
     ways, guards) belong to the session care loader, which reads them itself."""
 

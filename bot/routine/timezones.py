@@ -157,7 +157,7 @@ def build_index(aliases_path: Path) -> TimezoneIndex:
 Names = Annotated[list[Text], msgspec.Meta(min_length=1)]
 
 
-class _AliasFile(Model):
+class _AliasFile(Model, frozen=True):
     aliases: Entries  # IANA zone -> the names that mean it, each list read as `Names`
     fractional_offsets: Annotated[dict[str, str], msgspec.Meta(min_length=1)]
 

@@ -695,7 +695,8 @@ class Matcher:
         for any ball ranks no higher than a technique."""
         if phrase.generic or context == 0.0:
             return 0.0
-        return self._vocab.scoring.group_bonus.get(self._groups[phrase.topic], 0.0)
+        group = self._groups[phrase.topic]
+        return next((b for g, b in self._vocab.scoring.group_bonus.items() if g == group), 0.0)
 
     def _result(self, scores: dict[str, float]) -> MatchResult:
         scoring = self._vocab.scoring

@@ -33,19 +33,19 @@ _AGE = re.compile(
 Phrases = Annotated[tuple[Text, ...], msgspec.Meta(min_length=1)]
 
 
-class _Children(Model):
+class _Children(Model, frozen=True):
     topic: Text
     under_age: Annotated[int, msgspec.Meta(ge=1, le=21)]
     people: Phrases  # "my son is 12", "my 12 year old"
 
 
-class _Endings(Model):
+class _Endings(Model, frozen=True):
     topic: Text
     endings: Phrases  # "appendectomy", "arthroscopy"
     shortest: Annotated[int, msgspec.Meta(ge=5)] = 8
 
 
-class _SafetyFile(Model):
+class _SafetyFile(Model, frozen=True):
     typo_min_letters: Annotated[int, msgspec.Meta(ge=5, le=20)]
     asks: Phrases
     named: dict[str, Phrases]

@@ -37,13 +37,13 @@ class SmallTalk:
         return None
 
 
-class _Intent(Model):
+class _Intent(Model, frozen=True):
     reply: Text
     phrases: Annotated[list[Text], msgspec.Meta(min_length=1)]
     whole_message: bool = False
 
 
-class _SmallTalkFile(Model):
+class _SmallTalkFile(Model, frozen=True):
     intents: Entries
     max_words: Annotated[int, msgspec.Meta(ge=1, le=10)] = 4
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -45,7 +46,7 @@ Facet = Literal["what", "why", "how", "dose", "tool", "avoid"]
 FACETS: tuple[str, ...] = typing.get_args(Facet)
 
 
-class _TopicEntry(OpenModel):
+class _TopicEntry(OpenModel, frozen=True):
     """One topic as written. Open: fields added later (optional) pass through unread."""
 
     id: Id
@@ -59,7 +60,7 @@ class _TopicEntry(OpenModel):
     facets: dict[Facet, Text] = {}
 
 
-class _TopicFile(Model):
+class _TopicFile(Model, frozen=True):
     group: Group
     topics: Annotated[list[_TopicEntry], msgspec.Meta(min_length=1)]
 
@@ -88,13 +89,13 @@ def _load_file(path: Path) -> list[Topic]:
                 tools=tuple(entry.tools),
                 group=data.group,
                 source_file=file,
-                facets=_facets(entry.facets, file, entry.id),
+                facets=_facets({str(k): v for k, v in entry.facets.items()}, file, entry.id),
             )
         )
     return topics
 
 
-def _facets(raw: dict[str, str], file: str, topic_id: str) -> dict[str, str]:
+def _facets(raw: Mapping[str, str], file: str, topic_id: str) -> dict[str, str]:
     """Facet texts as one paragraph each, phone-sized."""
     facets = {str(key): " ".join(text.split()) for key, text in raw.items()}
     for key, text in facets.items():

@@ -29,7 +29,7 @@ Factor = Annotated[float, msgspec.Meta(ge=0, le=1)]
 Reach = Annotated[int, msgspec.Meta(ge=1, le=10)]
 
 
-class Scoring(Model):
+class Scoring(Model, frozen=True):
     """Points a therapist can tune in the vocabulary file, on the 0-100 scale."""
 
     accept: Score
@@ -47,7 +47,7 @@ class Scoring(Model):
     group_bonus: dict[Group, Bonus] = {}
 
 
-class RuleSettings(Model):
+class RuleSettings(Model, frozen=True):
     """How near and how sure words must be for the matcher's rules (bot/understanding/rules.py)."""
 
     sure: Factor
@@ -114,12 +114,12 @@ Phrase = Annotated[str, msgspec.Meta(pattern=r"[0-9A-Za-z]")]
 Phrases = list[Phrase]
 
 
-class _Symptoms(Model):
+class _Symptoms(Model, frozen=True):
     pain_words: Phrases = []
     topics: dict[Id, Id] = {}
 
 
-class _Links(Model):
+class _Links(Model, frozen=True):
     topic: Id | None = None
     words: Phrases = []
     alone: Phrases = []
@@ -128,21 +128,21 @@ class _Links(Model):
     neighbours: list[list[Id]] = []
 
 
-class _Paths(Model):
+class _Paths(Model, frozen=True):
     topic: Id | None = None
     sources: list[Id] = msgspec.field(default_factory=list, name="from")
     via: Phrases = []
     to: Phrases = []
 
 
-class _Kits(Model):
+class _Kits(Model, frozen=True):
     topics: dict[Id, list[Id]] = {}
     asks: Phrases = []
     nouns: Phrases = []
     holds: Phrases = []
 
 
-class _VocabularyFile(Model):
+class _VocabularyFile(Model, frozen=True):
     scoring: Scoring
     rules: RuleSettings
     stop_words: Phrases = []
