@@ -24,9 +24,9 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.e2e.fake_bot_api import DEFAULT_TOKEN, FakeBotApi
@@ -187,10 +187,12 @@ async def offer_load(
 def seed_due_reminders(db_path: Path, count: int) -> None:
     """`count` users whose daily reminder fell due a minute ago."""
     from backchain.storage import open_database
+    from backchain.storage.times import to_db_time
 
     open_database(db_path).close()
-    due = int(time.time()) - 60
-    now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    moment = datetime.now(UTC)
+    due = to_db_time(moment - timedelta(minutes=1))
+    now = to_db_time(moment)
     with closing(sqlite3.connect(db_path)) as db:
         db.executemany(
             "INSERT INTO users (id, created_at, onboarded) VALUES (?, ?, 1)",
