@@ -111,19 +111,36 @@ class SafetyWords:
         return None
 
     def _slip(self, words: list[str]) -> str | None:
-        if not self.long_words:
-            return None
         for word in words:
-            if len(word) < self.typo_min_letters:
-                continue
-            found = extractOne(
-                word, list(self.long_words), scorer=Levenshtein.distance, score_cutoff=1
-            )
-            if found is not None:
-                return self.long_words[found[0]]
+            if len(word) >= self.typo_min_letters:
+                topic = self._slip_of(word)
+                if topic is not None:
+                    return topic
         return None
 
+    @cached_property
+    def _long_word_list(self) -> tuple[str, ...]:
+        return tuple(self.long_words)
 
+    @cached_property
+    def _slips(self) -> dict[str, str | None]:
+        """Word -> the topic of the medicine it is one slip away from; the same long words
+        come back in message after message, so each is looked up once."""
+        return {}
+
+    def _slip_of(self, word: str) -> str | None:
+        slips = self._slips
+        if word in slips:
+            return slips[word]
+        found = extractOne(word, self._long_word_list, scorer=Levenshtein.distance, score_cutoff=1)
+        topic = self.long_words[found[0]] if found is not None else None
+        if len(slips) >= _SLIP_CACHE:
+            slips.clear()
+        slips[word] = topic
+        return topic
+
+
+_SLIP_CACHE = 20_000  # words remembered; a bound so odd input cannot grow it forever
 _Indexed = dict[str, list[tuple[int, str, tuple[str, ...]]]]
 
 
