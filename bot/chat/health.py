@@ -31,7 +31,8 @@ from backchain.bot.routine.precautions import (
     doctor_first,
     intro_lines,
 )
-from backchain.bot.understanding.textnorm import normalize
+from backchain.bot.understanding.textnorm import normalize, phrase_positions
+from backchain.storage.health import StoredHealth
 from backchain.storage.users import User
 
 # Words that, just before a mention, say the person does not have it ("I'm not pregnant").
@@ -41,7 +42,10 @@ _NEGATION_REACH = 3  # words
 
 def profile_of(services: Services, user_id: int) -> HealthProfile:
     """The stored screen as the plain data the routine rules read."""
-    stored = services.health.get(user_id)
+    return _profile(services.health.get(user_id))
+
+
+def _profile(stored: StoredHealth) -> HealthProfile:
     return HealthProfile(stored.conditions, dict(stored.sides), stored.doctor_ok_at is not None)
 
 
@@ -66,26 +70,26 @@ def checklist_reply(
 
 def start_screen(services: Services, user: User, then: str) -> Outcome:
     """Ask the checklist; `then` is where the conversation goes after it (focus or done)."""
-    stored = services.health.get(user.id)
-    selected = sorted(stored.conditions)
-    state = {"health": selected, "sides": dict(stored.sides), "then": then}
-    services.users.set_state(user.id, state, services.clock())
-    return Outcome().say(checklist_reply(services, selected))
+    return Outcome().say(_open_checklist(services, user, services.health.get(user.id), then))
 
 
 def show(services: Services, user: User) -> Outcome:
     """/health: what we know, what it changes, and the checklist to edit it."""
-    msg = services.content.messages
-    profile = profile_of(services, user.id)
     stored = services.health.get(user.id)
     outcome = Outcome()
-    if profile.conditions:
-        outcome.say(Reply(summary_text(services, profile)))
+    if stored.conditions:
+        outcome.say(Reply(summary_text(services, _profile(stored))))
     elif stored.screened:
-        outcome.say(Reply(msg("health_nothing_recorded")))
-    state = {"health": sorted(stored.conditions), "sides": dict(stored.sides), "then": "done"}
+        outcome.say(Reply(services.content.messages("health_nothing_recorded")))
+    return outcome.say(_open_checklist(services, user, stored, "done"))
+
+
+def _open_checklist(services: Services, user: User, stored: StoredHealth, then: str) -> Reply:
+    """The checklist with what is stored ticked, remembered as the answer in progress."""
+    selected = sorted(stored.conditions)
+    state = {"health": selected, "sides": dict(stored.sides), "then": then}
     services.users.set_state(user.id, state, services.clock())
-    return outcome.say(checklist_reply(services, sorted(stored.conditions), first_time=False))
+    return checklist_reply(services, selected, first_time=then == "focus")
 
 
 def summary_text(services: Services, profile: HealthProfile) -> str:
@@ -211,24 +215,18 @@ def _save(
 def mentioned(precautions: Precautions, text: str) -> list[Condition]:
     """Conditions whose everyday phrases appear in `text`, not negated just before."""
     words = normalize(text).split()
-    found: list[Condition] = []
-    for condition in precautions.ordered():
-        for phrase in condition.mentions:
-            target = normalize(phrase).split()
-            if target and _has_phrase(words, target):
-                found.append(condition)
-                break
-    return found
+    return [
+        condition
+        for condition, phrases in precautions.mention_words
+        if any(_has_phrase(words, phrase) for phrase in phrases)
+    ]
 
 
-def _has_phrase(words: list[str], phrase: list[str]) -> bool:
-    size = len(phrase)
-    for start in range(len(words) - size + 1):
-        if words[start : start + size] == phrase:
-            before = words[max(0, start - _NEGATION_REACH) : start]
-            if not _NEGATIONS.intersection(before):
-                return True
-    return False
+def _has_phrase(words: list[str], phrase: tuple[str, ...]) -> bool:
+    return any(
+        not _NEGATIONS.intersection(words[max(0, start - _NEGATION_REACH) : start])
+        for start in phrase_positions(words, phrase)
+    )
 
 
 def offer_for(services: Services, user: User, text: str) -> Reply | None:

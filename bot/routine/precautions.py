@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
 import msgspec
 from backchain.bot.errors import ContentError
 from backchain.bot.yamlfile import Id, Model, Text, convert, read_yaml_mapping
+
+from backchain.text import normalize
 
 SIDES = ("left", "right", "both")
 Side = Literal["left", "right", "both"]
@@ -84,6 +87,15 @@ class Precautions:
 
     def ordered(self) -> list[Condition]:
         return list(self.conditions.values())
+
+    @cached_property
+    def mention_words(self) -> tuple[tuple[Condition, tuple[tuple[str, ...], ...]], ...]:
+        """Each condition with its `mentions` as normalised words, made once for every message
+        that is checked against them."""
+        return tuple(
+            (c, tuple(words for m in c.mentions if (words := tuple(normalize(m).split()))))
+            for c in self.ordered()
+        )
 
 
 @dataclass(frozen=True)

@@ -495,7 +495,12 @@ class Matcher:
     """Scores every topic for a question; build once at start-up, then call `match` freely."""
 
     def __init__(
-        self, topics: dict[str, Topic], vocab: Vocabulary, index: PhraseIndex, reader: WordReader
+        self,
+        topics: dict[str, Topic],
+        vocab: Vocabulary,
+        index: PhraseIndex,
+        reader: WordReader,
+        safety: SafetyWords | None = None,
     ):
         self._groups = {t.id: t.group for t in topics.values()}
         self._vocab = vocab
@@ -516,7 +521,7 @@ class Matcher:
             kit_asks=WordRuns(vocab.kits.asks, reader),
             kit_holds=WordRuns(vocab.kits.holds, reader),
         )
-        self._safety: SafetyWords | None = None
+        self._safety = safety
 
     @classmethod
     def build(
@@ -528,9 +533,7 @@ class Matcher:
         plain_forms = _plain_forms(topics, vocab)
         index = _build_index(topics, vocab, plain_forms)
         reader = WordReader(_known_words(topics, vocab, plain_forms), vocab)
-        matcher = cls(topics, vocab, index, reader)
-        matcher._safety = safety
-        return matcher
+        return cls(topics, vocab, index, reader, safety)
 
     @property
     def stop_words(self) -> frozenset[str]:

@@ -19,7 +19,7 @@ from typing import Annotated
 
 import msgspec
 from backchain.bot.errors import ContentError
-from backchain.bot.understanding.textnorm import normalize
+from backchain.bot.understanding.textnorm import normalize, phrase_positions
 from backchain.bot.yamlfile import Model, Text, convert, read_yaml_mapping
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extractOne
@@ -95,9 +95,13 @@ class SafetyWords:
     def _asked_by_first_word(self) -> dict[str, list[tuple[int, str, tuple[str, ...]]]]:
         return _by_first_word(self.asked)
 
+    @cached_property
+    def _people(self) -> frozenset[str]:
+        return frozenset(self.children.people)
+
     def _child(self, words: list[str]) -> str | None:
         text = " ".join(words)
-        people = set(self.children.people)
+        people = self._people
         for match in _AGE.finditer(text):
             age = int(match.group(1) or match.group(3))
             if match.group(2) or age < self.children.under_age:
@@ -162,12 +166,7 @@ def _first_found(words: list[str], index: _Indexed) -> str | None:
 
 
 def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:
-    size = len(phrase)
-    first = phrase[0]
-    return any(
-        words[i] == first and tuple(words[i : i + size]) == phrase
-        for i in range(len(words) - size + 1)
-    )
+    return next(phrase_positions(words, phrase), None) is not None
 
 
 def load_safety_words(

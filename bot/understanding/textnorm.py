@@ -6,6 +6,7 @@ on case, accents, emoji, punctuation or a plural ending.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 from backchain.text import normalize as shared_normalize
@@ -66,3 +67,12 @@ def verb_bases(word: str) -> list[str]:
                 bases.append(stem[:-1])
             return bases
     return []
+
+
+def phrase_positions(words: Sequence[str], phrase: Sequence[str]) -> Iterator[int]:
+    """Where `phrase` (normalised words) starts in `words`, each place in order."""
+    size = len(phrase)
+    first = phrase[0]
+    for start in range(len(words) - size + 1):
+        if words[start] == first and tuple(words[start : start + size]) == tuple(phrase):
+            yield start
