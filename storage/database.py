@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
-from backchain.storage.errors import StorageError
+from backchain.storage.errors import StorageBusy, StorageError
 from backchain.storage.schema import migrations
 
-__all__ = ["StorageError", "open_database"]
+__all__ = ["StorageBusy", "StorageError", "is_busy", "open_database", "write_turn"]
+
+# How long a statement waits for another connection's lock before SQLITE_BUSY.
+BUSY_TIMEOUT_MS = 30_000
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
-def open_database(path: str | Path | None = None) -> sqlite_utils.Database:
+def open_database(
+    path: str | Path | None = None, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+) -> sqlite_utils.Database:
     """Open (creating if needed) the database at `path`, or an in-memory one for None/":memory:".
+
+    `busy_timeout_ms` is how long one statement waits for a lock held by another connection:
+    long for a command-line tool, a few milliseconds on an event loop that waits elsewhere.
 
     Raises StorageError, with one line that says why, for a file that cannot be written or that
     a newer version of Backchain has migrated: either would fail on the first message instead.
@@ -25,19 +36,64 @@ def open_database(path: str | Path | None = None) -> sqlite_utils.Database:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             # check_same_thread=False: the Telegram adapter runs one asyncio loop, but the
             # reminder ticker and the chart renderer may run in worker threads.
-            conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+            conn = sqlite3.connect(
+                str(path), check_same_thread=False, timeout=busy_timeout_ms / 1000
+            )
             db = sqlite_utils.Database(conn)
             db.enable_wal()
             # In WAL mode NORMAL keeps every commit across a process crash (SIGKILL included)
             # and fsyncs at checkpoints only; a power cut may lose the last few commits.
             db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA busy_timeout = 30000")
+        # Start-up waits as long as a tool would; the caller's patience applies afterwards.
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         check_usable(db)
         migrations.apply(db)
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     except (sqlite3.Error, OSError) as exc:
         raise StorageError(f"cannot open database {path}: {exc}") from exc
     return db
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked" (or StorageBusy): another connection holds it."""
+    if isinstance(exc, StorageBusy):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and (
+        getattr(exc, "sqlite_errorcode", None) in _BUSY_CODES or "locked" in str(exc)
+    )
+
+
+@contextlib.contextmanager
+def write_turn(db: sqlite_utils.Database) -> Iterator[None]:
+    """One write transaction around a whole turn, its lock taken up front.
+
+    Raises StorageBusy before anything is done when another connection holds the write lock, so
+    the turn can simply be tried again. The repositories' own transactions nest inside as
+    savepoints; an error anywhere rolls the whole turn back.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        yield
+        return
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if is_busy(exc):
+            raise StorageBusy(f"database is locked: {exc}") from exc
+        raise
+    try:
+        yield
+    except BaseException:
+        db.rollback()
+        raise
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        db.rollback()
+        if is_busy(exc):
+            raise StorageBusy(f"database is locked: {exc}") from exc
+        raise
 
 
 def unknown_migrations(db: sqlite_utils.Database) -> list[str]:

@@ -5,3 +5,7 @@ from __future__ import annotations
 
 class StorageError(Exception):
     """The database cannot be opened or migrated."""
+
+
+class StorageBusy(StorageError):
+    """Another process holds the database's write lock: nothing was written; try again later."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from backchain.storage.database import write_turn
 from backchain.storage.times import to_db_time
 from sqlite_utils import Database
 
@@ -35,7 +36,11 @@ class StoredUpdate:
 
 
 class Inbox:
-    """Records incoming updates and their fate, one short transaction per call."""
+    """Records incoming updates and their fate, one short transaction per call.
+
+    The writes take the database's write lock first: StorageBusy, with nothing written, while
+    another process holds it, so the caller may wait and call again.
+    """
 
     def __init__(self, db: Database):
         self.db = db
@@ -44,7 +49,7 @@ class Inbox:
         """Store the updates not seen before; the ids of those that are new, in order."""
         stamp = _stamp(now)
         new: list[int] = []
-        with self.db.atomic():
+        with write_turn(self.db):
             for update in updates:
                 update_id = int(update["update_id"])
                 cursor = self.db.execute(
@@ -59,7 +64,7 @@ class Inbox:
     def skip(self, update_id: int, payload: dict[str, Any], now: datetime | None = None) -> None:
         """An update that cannot be handled (the library cannot parse it): kept, never retried."""
         stamp = _stamp(now)
-        with self.db.atomic():
+        with write_turn(self.db):
             self.db.execute(
                 "INSERT INTO update_inbox (update_id, payload, status, received_at, done_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT(update_id) DO UPDATE SET status = ?,"
@@ -77,7 +82,7 @@ class Inbox:
 
     def done(self, update_id: int, now: datetime | None = None) -> None:
         stamp = _stamp(now)
-        with self.db.atomic():
+        with write_turn(self.db):
             self.db.execute(
                 # The text is dropped once handled: the inbox is no second copy of anyone's words.
                 "UPDATE update_inbox SET status = ?, done_at = ?, payload = '{}'"
@@ -118,7 +123,7 @@ class Inbox:
         """Forget finished updates older than `keep`, keeping the newest id as a mark."""
         cutoff = to_db_time((now if now is not None else datetime.now(UTC)) - keep)
         highest = self.highest_id()
-        with self.db.atomic():
+        with write_turn(self.db):
             cursor = self.db.execute(
                 "DELETE FROM update_inbox WHERE status != ? AND done_at < ? AND update_id != ?",
                 [PENDING, cutoff, highest if highest is not None else -1],

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from backchain.storage.context import ContextRepository
-from backchain.storage.database import open_database
+from backchain.storage.database import BUSY_TIMEOUT_MS, open_database, write_turn
 from backchain.storage.health import HealthRepository
 from backchain.storage.inbox import Inbox
 from backchain.storage.outcomes import OutcomeRepository
@@ -39,9 +41,21 @@ class Storage:
         return bool(self.db.memory)
 
     @classmethod
-    def open(cls, path: str | Path | None = None) -> Storage:
-        """Open (creating and migrating if needed) the database at `path`; None for in-memory."""
-        return cls(open_database(path))
+    def open(
+        cls, path: str | Path | None = None, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    ) -> Storage:
+        """Open (creating and migrating if needed) the database at `path`; None for in-memory.
+
+        `busy_timeout_ms`: how long one statement may wait for another process's lock.
+        """
+        return cls(open_database(path, busy_timeout_ms))
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Everything one input changes, as one transaction whose write lock is taken first:
+        StorageBusy (nothing done) when another process holds the database."""
+        with write_turn(self.db):
+            yield
 
     def close(self) -> None:
         self.db.close()

@@ -34,6 +34,7 @@ class Settings:
     send_timeout: float = 20.0  # seconds to wait for Telegram to answer one send
     bulk_per_second: float = 20.0  # share of Telegram's 30 messages a second left to reminders
     webhook_max_bytes: int = 1_000_000  # larger webhook bodies are refused unread
+    db_patience: float = 30.0  # seconds one input waits for a database another process locked
 
 
 def read_token(token_file: str | None, env: Mapping[str, str]) -> str | None:
@@ -85,4 +86,5 @@ def settings_from(
         send_timeout=float(env.get("BACKCHAIN_SEND_TIMEOUT") or 20.0),
         bulk_per_second=float(env.get("BACKCHAIN_BULK_PER_SECOND") or 20.0),
         webhook_max_bytes=int(env.get("BACKCHAIN_WEBHOOK_MAX_BYTES") or 1_000_000),
+        db_patience=float(env.get("BACKCHAIN_DB_PATIENCE") or 30.0),
     )

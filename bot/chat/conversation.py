@@ -62,6 +62,12 @@ class Conversation:
         self.content = services.content
         self.msg = services.content.messages
 
+    def handle_turn(self, incoming: Incoming) -> Outcome:
+        """`handle` as one transaction, its write lock taken before anything else: raises
+        StorageBusy, having changed and said nothing, while another process holds the database."""
+        with self.services.storage.turn():
+            return self.handle(incoming)
+
     def handle(self, incoming: Incoming) -> Outcome:
         user = self.services.users.ensure(incoming.user_id, self.services.clock())
         if incoming.kind is Kind.COMMAND:

@@ -15,6 +15,7 @@ from backchain.bot.understanding.matcher import Matcher
 from backchain.bot.understanding.understand import Understander
 from backchain.storage import Storage
 from backchain.storage.context import ContextRepository
+from backchain.storage.database import BUSY_TIMEOUT_MS
 from backchain.storage.health import HealthRepository
 from backchain.storage.outcomes import OutcomeRepository
 from backchain.storage.questions import QuestionLog
@@ -64,11 +65,16 @@ def build_services(
     content_dir: Path | None = None,
     clock: Callable[[], datetime] = utc_now,
     files_dir: Path | None = None,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
 ) -> Services:
-    """Load content, build the matcher and open the database."""
+    """Load content, build the matcher and open the database (`busy_timeout_ms`: how long one
+    statement waits for another process's lock)."""
     content = load_content(content_dir)
     services = Services(
-        content=content, matcher=build_matcher(content), storage=Storage.open(db_path), clock=clock
+        content=content,
+        matcher=build_matcher(content),
+        storage=Storage.open(db_path, busy_timeout_ms),
+        clock=clock,
     )
     if files_dir is not None:
         services.files_dir = files_dir

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from backchain.bot.adapters.config import Settings
 from backchain.bot.adapters.telegram.app import BotData, build_application
+from backchain.bot.adapters.telegram.patience import LOOP_BUSY_TIMEOUT_MS
 from backchain.bot.chat.incoming import Incoming
 from backchain.bot.chat.replies import Outcome, Reply
 from backchain.bot.chat.services import Services, build_matcher
@@ -151,3 +154,66 @@ async def test_a_chart_being_drawn_does_not_hold_another_users_answer(
         assert harness.sent(MEMBER["id"])[0]["text"] == "chart drawn"
         assert answered_in < 1.0
     heavy.executor.shutdown()
+
+
+@pytest.fixture
+def locked_chat_parts(content: Content, tmp_path: Path):
+    """A file database opened the way the bot opens it, and a second program's connection."""
+    db_path = tmp_path / "locked.db"
+    services = Services(
+        content=content,
+        matcher=build_matcher(content),
+        storage=Storage.open(db_path, busy_timeout_ms=LOOP_BUSY_TIMEOUT_MS),
+        files_dir=tmp_path / "files",
+    )
+    other = sqlite3.connect(db_path, isolation_level=None)
+    yield services, other
+    other.close()
+    services.close()
+
+
+async def test_a_locked_database_holds_only_the_turn_that_needs_it(locked_chat_parts) -> None:
+    services, other = locked_chat_parts
+    request = RecordingRequest()
+    app = build_application(Settings(token=TOKEN, db_patience=10.0), services, request)
+    harness = Chat(app, request)
+    async with app:
+        other.execute("BEGIN IMMEDIATE")  # another program writes for a while
+        waiting = asyncio.create_task(harness.say("why does my hip hurt"))
+        await asyncio.sleep(0.4)
+        assert not waiting.done() and not harness.sent(MEMBER["id"])
+        # The loop is not held: a group question, which writes nothing, is answered meanwhile.
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await harness.say("why does my hip hurt", user=OTHER, chat=GROUP)
+        assert harness.sent(GROUP["id"]) and loop.time() - started < 0.5
+        other.execute("ROLLBACK")
+        released = loop.time()
+        await asyncio.wait_for(waiting, 5)
+        waited_after_release = loop.time() - released
+    texts = [p["text"] for p in harness.sent(MEMBER["id"])]
+    assert len(texts) == 1 and "hip" in texts[0].lower()
+    assert waited_after_release < 1.5
+    # The turn was stored once it could be: the thread goes on from this topic.
+    stored = services.contexts.get(MEMBER["id"], services.clock(), timedelta(minutes=30))
+    assert stored.topic is not None
+
+
+async def test_a_lock_longer_than_the_patience_gets_a_clear_reply_and_no_change(
+    locked_chat_parts,
+) -> None:
+    services, other = locked_chat_parts
+    request = RecordingRequest()
+    app = build_application(Settings(token=TOKEN, db_patience=0.3), services, request)
+    harness = Chat(app, request)
+    busy = services.content.messages("database_busy")
+    async with app:
+        other.execute("BEGIN IMMEDIATE")
+        await harness.say("/remind 7:30")
+        other.execute("ROLLBACK")
+        assert [p["text"] for p in harness.sent(MEMBER["id"])] == [busy]
+        assert services.reminders.get(MEMBER["id"]) is None  # nothing half-done
+        request.clear()
+        await harness.say("/remind 7:30")  # free again: the same input now works
+        assert services.reminders.get(MEMBER["id"]) is not None
+        assert busy not in [p["text"] for p in harness.sent(MEMBER["id"])]

@@ -379,3 +379,41 @@ async def test_session_presses_count_when_their_answers_and_replies_fail(
     assert not any("went wrong" in text for text in sent_to(fake_api, user.chat_id))
     await asyncio.sleep(3.2)
     await stop_cleanly(bot)
+
+
+async def test_database_locked_by_another_program_loses_nothing_and_frees_at_once(
+    bot_process: BotLauncher,
+    fake_api: FakeBotApi,
+    make_user: Callable[..., SimulatedUser],
+    tmp_path: Path,
+) -> None:
+    db_path = tmp_path / "backchain.db"
+    # Patience shorter than the lock: polling gives up, says so in one line, and asks again.
+    bot = await bot_process(env=bot_env(tmp_path, BACKCHAIN_DB_PATIENCE="2"), db_path=db_path)
+    alex, sam = make_user(2401, "Alex"), make_user(2402, "Sam")
+    await timed_reply(alex, QUESTION)
+    loop = asyncio.get_running_loop()
+    with closing(sqlite3.connect(db_path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")  # another program holds the write lock for 5 s
+        await alex.send("how long should I do that?")
+        await asyncio.sleep(1.0)
+        await sam.send(QUESTION)
+        await asyncio.sleep(4.0)
+        during = len(sent_to(fake_api, alex.chat_id)) - 1 + len(sent_to(fake_api, sam.chat_id))
+        other.execute("ROLLBACK")
+        released = loop.time()
+    await alex.next_reply(timeout=10)
+    await sam.next_reply(timeout=10)
+    after_release = loop.time() - released
+    await asyncio.sleep(1.0)
+    print(f"\nanswers during a 5 s lock: {during}; both answered {after_release:.2f} s after it")
+    assert during == 0
+    assert after_release < 3.0
+    assert len(sent_to(fake_api, alex.chat_id)) == 2 and len(sent_to(fake_api, sam.chat_id)) == 1
+    assert not any("went wrong" in t for t in sent_to(fake_api, alex.chat_id))
+    pending = query(db_path, "SELECT COUNT(*) FROM update_inbox WHERE status = 'pending'")
+    assert pending == [(0,)]
+    log = bot.logs()
+    assert "database locked by another process" in log
+    assert "Traceback" not in log
+    await stop_cleanly(bot)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+import math
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from backchain.bot.adapters.clock import file_clock
 from backchain.bot.adapters.config import Settings
 from backchain.bot.adapters.metrics import Metrics
 from backchain.bot.adapters.telegram.edge import parse_update
+from backchain.bot.adapters.telegram.patience import LOOP_BUSY_TIMEOUT_MS, when_free
 from backchain.bot.adapters.telegram.polling import InboxRequest
 from backchain.bot.adapters.telegram.processor import OrderedUpdateProcessor
 from backchain.bot.adapters.telegram.sending import SendBudget, SendEvents, SendLimits
@@ -27,6 +29,7 @@ from backchain.bot.chat.conversation import COMMANDS, Conversation
 from backchain.bot.chat.incoming import Incoming, Kind
 from backchain.bot.chat.replies import Outcome, Reply, split_text
 from backchain.bot.chat.services import Services, build_services, utc_now
+from backchain.storage.errors import StorageBusy
 from backchain.storage.inbox import Inbox
 from telegram import (
     BotCommand,
@@ -257,10 +260,27 @@ async def deliver(context: Context, incoming: Incoming, pressed: int | None = No
     if heavy is not None and incoming.kind is Kind.COMMAND and incoming.text in HEAVY_COMMANDS:
         outcome = await heavy.handle(incoming)
     else:
-        outcome = wiring.conversation.handle(incoming)
+        outcome = await handle_patiently(wiring, incoming)
     schedule_timers(context, incoming, outcome, pressed)
     for reply in outcome.replies:
         await send_reply(context, incoming.chat_id, reply, pressed)
+
+
+async def handle_patiently(wiring: Wiring, incoming: Incoming) -> Outcome:
+    """One turn of the conversation; while another process locks the database, this user's
+    turn waits (everyone else's goes on) up to the configured patience, then says so."""
+    conversation = wiring.conversation
+    try:
+        return await when_free(
+            lambda: conversation.handle_turn(incoming), wiring.settings.db_patience
+        )
+    except StorageBusy:
+        wiring.metrics.errors.labels("db-locked").inc()
+        logger.warning(
+            "database locked for over %.0f s: one input answered with a retry hint",
+            wiring.settings.db_patience,
+        )
+        return Outcome().say(Reply(conversation.msg("database_busy")))
 
 
 def has_chat(message: Message) -> bool:
@@ -378,7 +398,9 @@ async def on_press(update: Update, context: Context) -> None:
 
 
 async def send_group_press(context: Context, chat_id: int, user_id: int, data: str) -> None:
-    outcome = context.bot_data.conversation.handle(Incoming.press(user_id, chat_id, data))
+    outcome = await handle_patiently(
+        context.bot_data.wiring, Incoming.press(user_id, chat_id, data)
+    )
     for reply in outcome.replies:
         await send_reply(context, chat_id, Reply(reply.text, reply.buttons))
 
@@ -466,10 +488,13 @@ async def post_shutdown(application: Application[Any, Any, Any, Any, BotData, An
     logger.info("database closed")
 
 
-def _mark_done(inbox: Inbox, metrics: Metrics) -> Callable[[object, float], None]:
-    def finished(update: object, seconds: float) -> None:
+def _mark_done(inbox: Inbox, metrics: Metrics) -> Callable[[object, float], Awaitable[None]]:
+    async def finished(update: object, seconds: float) -> None:
         if isinstance(update, Update):
-            inbox.done(update.update_id)
+            update_id = update.update_id
+            # Left unmarked, it would be handled again after a restart: however long another
+            # program locks the database, this waits (nobody waits for it).
+            await when_free(lambda: inbox.done(update_id), math.inf)
             kind = "press" if update.callback_query else "message" if update.message else "other"
             metrics.updates.labels(kind).inc()
             metrics.latency.observe(seconds)
@@ -503,6 +528,7 @@ def build_application(
         settings.content_dir,
         clock=file_clock(settings.clock_file) if settings.clock_file else utc_now,
         files_dir=settings.files_dir,
+        busy_timeout_ms=LOOP_BUSY_TIMEOUT_MS,
     )
     inbox = services.storage.inbox
     metrics = Metrics()
@@ -524,12 +550,14 @@ def build_application(
         .post_shutdown(post_shutdown)
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(InboxRequest(inbox, request))
+        builder = builder.request(request).get_updates_request(
+            InboxRequest(inbox, request, settings.db_patience)
+        )
     else:
         timeout = settings.send_timeout
         builder = builder.request(
             HTTPXRequest(connection_pool_size=256, read_timeout=timeout, write_timeout=timeout)
-        ).get_updates_request(InboxRequest(inbox))
+        ).get_updates_request(InboxRequest(inbox, patience=settings.db_patience))
     if settings.api_url:
         base = settings.api_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")

@@ -14,7 +14,10 @@ import logging
 from typing import Any
 
 from backchain.bot.adapters.telegram.edge import clean, parse_update
+from backchain.bot.adapters.telegram.patience import when_free
+from backchain.storage.errors import StorageBusy
 from backchain.storage.inbox import Inbox
+from telegram.error import NetworkError
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
@@ -24,8 +27,9 @@ logger = logging.getLogger(__name__)
 class InboxRequest(BaseRequest):
     """Wraps the request used for getUpdates; every other method passes through untouched."""
 
-    def __init__(self, inbox: Inbox, inner: BaseRequest | None = None):
+    def __init__(self, inbox: Inbox, inner: BaseRequest | None = None, patience: float = 30.0):
         self.inbox = inbox
+        self.patience = patience  # seconds to wait for a database another process locked
         self.inner = inner or HTTPXRequest(connection_pool_size=1)
         self.received = 0
 
@@ -62,7 +66,7 @@ class InboxRequest(BaseRequest):
             pool_timeout=pool_timeout,
         )
         if polling and 200 <= code <= 299:
-            payload = self._store(payload)
+            payload = await self._store(payload)
         return code, payload
 
     def _past_stored(self, request_data: RequestData | None) -> RequestData | None:
@@ -77,7 +81,7 @@ class InboxRequest(BaseRequest):
         params["offset"] = highest + 1
         return RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
 
-    def _store(self, payload: bytes) -> bytes:
+    async def _store(self, payload: bytes) -> bytes:
         try:
             body = json.loads(payload.decode("utf-8", "replace"))
         except ValueError:
@@ -86,7 +90,12 @@ class InboxRequest(BaseRequest):
         if not isinstance(updates, list) or not updates:
             return payload
         cleaned = [clean(u) for u in updates if isinstance(u, dict) and "update_id" in u]
-        new = set(self.inbox.accept(cleaned))
+        try:
+            # Polling pauses (the loop does not) while another process locks the database.
+            new = set(await when_free(lambda: self.inbox.accept(cleaned), self.patience))
+        except StorageBusy as exc:
+            # Not stored, so not confirmed: Telegram keeps them and the next poll asks again.
+            raise NetworkError("database locked by another process; updates left") from exc
         kept: list[dict[str, Any]] = []
         for update in cleaned:
             if update["update_id"] not in new:

@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 256
 
-Finished = Callable[[object, float], None]  # the update, seconds from arrival to done
+# Called with the update and the seconds from arrival to done, once its handler has finished.
+Finished = Callable[[object, float], Awaitable[None] | None]
 
 
 def ordering_keys(update: object) -> tuple[str, ...]:
@@ -74,7 +75,9 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
                 self._running.discard(task)
         if self.on_finished is not None:
             try:
-                self.on_finished(update, time.monotonic() - started)
+                marked = self.on_finished(update, time.monotonic() - started)
+                if inspect.isawaitable(marked):
+                    await marked
             except Exception:
                 logger.exception("could not mark an update as handled")
 

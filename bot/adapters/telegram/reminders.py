@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from backchain.bot.adapters.heartbeat import beat
-from backchain.bot.adapters.telegram.app import BotData, Context, keyboard
+from backchain.bot.adapters.telegram.app import BotData, Context, Wiring, keyboard
 from backchain.bot.adapters.telegram.sending import BULK
 from backchain.bot.chat.reminder_ticker import SendStatus, tick
 from backchain.bot.chat.reminders import quiet_today, reminder_replies
+from backchain.storage.database import is_busy
 from backchain.storage.reminders import Reminder
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
@@ -59,6 +61,21 @@ async def reminder_job(context: Context) -> None:
             return SendStatus.FAILED
         return SendStatus.SENT
 
+    try:
+        await tick_and_record(wiring, send)
+    except Exception as exc:
+        if not is_busy(exc):
+            raise
+        # What is still due stays due; the next tick sends it.
+        logger.warning("reminders wait for the next tick: the database is locked")
+        return
+    beat(wiring.settings.db_path)
+
+
+async def tick_and_record(
+    wiring: Wiring, send: Callable[[Reminder], Awaitable[SendStatus]]
+) -> None:
+    services = wiring.services
     report = await tick(services.reminders, services.clock(), send, quiet_today(services))
     if report.due:
         logger.info("reminders: %s", report)
@@ -78,4 +95,3 @@ async def reminder_job(context: Context) -> None:
     if not wiring.inbox_pruned_at or since > INBOX_PRUNE_SECONDS:
         wiring.inbox.prune()
         wiring.inbox_pruned_at = time.monotonic()
-    beat(wiring.settings.db_path)

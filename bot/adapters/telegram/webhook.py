@@ -21,6 +21,8 @@ from urllib.parse import urlparse
 from backchain.bot.adapters.config import Settings
 from backchain.bot.adapters.telegram.app import BotData, post_init, post_shutdown
 from backchain.bot.adapters.telegram.edge import clean, parse_update
+from backchain.bot.adapters.telegram.patience import when_free
+from backchain.storage.errors import StorageBusy
 from telegram import Update
 from telegram.ext import Application
 from tornado.httpserver import HTTPServer
@@ -90,11 +92,20 @@ class UpdateHandler(RequestHandler):
 
 def receiver(application: App) -> Receive:
     """Store, then queue: the update is on disk before Telegram hears it arrived."""
-    inbox = application.bot_data.wiring.inbox
+    wiring = application.bot_data.wiring
+    inbox = wiring.inbox
 
     async def receive(data: dict[str, Any]) -> None:
         update_json = clean(data)
-        if not inbox.accept([update_json]):
+        try:
+            stored = await when_free(
+                lambda: inbox.accept([update_json]), wiring.settings.db_patience
+            )
+        except StorageBusy:
+            # No 200 for an update not on disk: Telegram sends it again later.
+            logger.warning("webhook update refused for now: the database is locked")
+            raise HTTPError(503) from None
+        if not stored:
             return  # sent again after a restart: already stored
         update = parse_update(update_json, application.bot)
         if update is None:
