@@ -18,8 +18,9 @@ from backchain.bot.chat.conversation import Conversation
 from backchain.bot.chat.incoming import Incoming
 from backchain.bot.chat.reminder_ticker import SendStatus, TickReport, tick
 from backchain.bot.chat.reminders import quiet_today, reminder_replies
-from backchain.bot.chat.replies import Button, Outcome, Timer
+from backchain.bot.chat.replies import Button, Outcome, Reply, Timer
 from backchain.bot.chat.services import Services, build_services
+from backchain.storage.errors import StorageBusy
 from backchain.storage.reminders import Reminder
 
 from backchain.text import fold
@@ -61,7 +62,12 @@ class ConsoleChat:
 
     def feed(self, incoming: Incoming) -> None:
         with self.lock:
-            outcome = self.conversation.handle(incoming)
+            try:
+                # One transaction for the whole input, as in Telegram; a lock held by another
+                # program is waited for (up to the database's busy timeout) before this says so.
+                outcome = self.conversation.handle_turn(incoming)
+            except StorageBusy:
+                outcome = Outcome().say(Reply(self.conversation.msg("database_busy")))
             self._show(outcome)
         self._schedule(outcome)
 
