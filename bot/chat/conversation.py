@@ -152,26 +152,39 @@ class Conversation:
         offer = health_flow.offer_for(self.services, user, text)
         return outcome.say(offer) if offer is not None else outcome
 
+    def answer_in_public(self, text: str) -> Outcome:
+        """A question asked where no one's thread is kept (a group): understood on its own and
+        answered as a first question in the private chat would be; nothing is read or stored."""
+        understanding = self.services.understander.understand(text[:MAX_INPUT_CHARS], Context())
+        return Outcome().say(self._reply_for(understanding, owned_tools=[]))
+
     def _answer(self, user: User, text: str, understanding: Understanding) -> Outcome:
+        if understanding.meaning not in (Meaning.SMALL_TALK, Meaning.RED_FLAG_FOLLOW_UP):
+            result = understanding.match
+            self.services.questions.record(
+                user.id,
+                text,
+                understanding.topic,
+                100.0 if understanding.follow_up else result.score if result else 0.0,
+                None,
+                self.services.clock(),
+            )
+        return Outcome().say(self._reply_for(understanding, user.owned_tools))
+
+    def _reply_for(self, understanding: Understanding, owned_tools: list[str]) -> Reply:
+        """What the chat says to what it understood (the thread already applied)."""
+        if understanding.flag is not None:
+            return answers.red_flag_reply(understanding.flag, self.content)
         if understanding.meaning is Meaning.SMALL_TALK and understanding.small_talk:
-            return Outcome().say(Reply(self.msg(understanding.small_talk)))
+            return Reply(self.msg(understanding.small_talk))
         if understanding.meaning is Meaning.RED_FLAG_FOLLOW_UP and understanding.red_flag_level:
-            reply = answers.red_flag_follow_up_reply(understanding.red_flag_level, self.content)
-            return Outcome().say(reply)
+            return answers.red_flag_follow_up_reply(understanding.red_flag_level, self.content)
         result = understanding.match
-        self.services.questions.record(
-            user.id,
-            text,
-            understanding.topic,
-            100.0 if understanding.follow_up else result.score if result else 0.0,
-            None,
-            self.services.clock(),
-        )
         if understanding.meaning is Meaning.AMBIGUOUS and result is not None:
-            return Outcome().say(answers.ambiguous_reply(result, self.content))
+            return answers.ambiguous_reply(result, self.content)
         if understanding.meaning is not Meaning.TOPIC:
-            return Outcome().say(answers.not_sure_reply(self.content))
-        return Outcome().say(answers.answer(understanding, self.content, user.owned_tools))
+            return answers.not_sure_reply(self.content)
+        return answers.answer(understanding, self.content, owned_tools)
 
     # --- the thread ------------------------------------------------------------------------
 

@@ -339,22 +339,9 @@ async def on_message(update: Update, context: Context) -> None:
 
 
 async def send_group_answer(context: Context, chat_id: int, text: str) -> None:
-    from backchain.bot.chat import answers
-
-    conversation = context.bot_data.conversation
-    content = conversation.content
-    flag = content.red_flags.screen(text)
-    if flag is not None:
-        reply = answers.red_flag_reply(flag, content)
-    else:
-        result = conversation.services.matcher.match(text)
-        if result.topic is None:
-            reply = answers.not_sure_reply(content)
-        elif result.ambiguous:
-            reply = answers.ambiguous_reply(result, content)
-        else:
-            reply = answers.topic_reply(content.topics[result.topic], content, [])
-    await send_reply(context, chat_id, reply)
+    outcome = context.bot_data.conversation.answer_in_public(text)
+    for reply in outcome.replies:
+        await send_reply(context, chat_id, reply)
 
 
 async def on_other(update: Update, context: Context) -> None:
