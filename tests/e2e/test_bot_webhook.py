@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 
 import aiohttp
@@ -49,10 +51,16 @@ async def post(
         return type(exc).__name__
 
 
-async def start_webhook_bot(bot_process: BotLauncher, tmp_path: Path) -> tuple[BotProcess, str]:
+async def start_webhook_bot(
+    bot_process: BotLauncher, tmp_path: Path, **extra_env: str
+) -> tuple[BotProcess, str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram-hook"
-    env = {"BACKCHAIN_WEBHOOK_SECRET": SECRET, "BACKCHAIN_FILES_DIR": str(tmp_path / "files")}
+    env = {
+        "BACKCHAIN_WEBHOOK_SECRET": SECRET,
+        "BACKCHAIN_FILES_DIR": str(tmp_path / "files"),
+        **extra_env,
+    }
     bot = await bot_process(
         "--webhook-url",
         url,
@@ -62,6 +70,7 @@ async def start_webhook_bot(bot_process: BotLauncher, tmp_path: Path) -> tuple[B
         str(port),
         env=env,
         wait_ready=False,
+        db_path=tmp_path / "backchain.db",
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -110,5 +119,25 @@ async def test_webhook_checks_secret_and_size_before_reading_and_answers_the_res
 
     await asyncio.sleep(0.5)
     assert len(user.unread()) == 0  # the repeated update was not answered twice
+    assert "Traceback" not in bot.logs()
+    await stop_cleanly(bot)
+
+
+async def test_webhook_under_a_locked_database_answers_503_and_the_retry_is_handled(
+    bot_process: BotLauncher, fake_api: FakeBotApi, user: SimulatedUser, tmp_path: Path
+) -> None:
+    bot, url = await start_webhook_bot(bot_process, tmp_path, BACKCHAIN_DB_PATIENCE="1")
+    db_path = tmp_path / "backchain.db"
+    body = update_json(10, user, "why does my hip hurt")
+    with closing(sqlite3.connect(db_path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+        status = await post(url, body, SECRET)
+        other.execute("ROLLBACK")
+    print(f"\nwebhook update under a database lock -> {status}; Telegram's retry -> 200")
+    assert status == 503  # not on disk, so not confirmed: Telegram sends it again
+    assert await post(url, body, SECRET) == 200
+    assert "hip" in ((await user.next_reply(timeout=15)).text or "").lower()
+    await asyncio.sleep(0.5)
+    assert len(user.unread()) == 0
     assert "Traceback" not in bot.logs()
     await stop_cleanly(bot)
