@@ -16,7 +16,7 @@ from backchain.bot.understanding.redflags import (
     normalize,
     terms,
 )
-from backchain.bot.understanding.redflags.screen import MASK, Message
+from backchain.bot.understanding.redflags.screen import MASK, Concept, Message
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTENT_FILE = ROOT / "content" / "red_flags.yaml"
@@ -445,6 +445,40 @@ def test_trying_word_starts_finds_every_match_a_search_finds(screen: RedFlagScre
             searched = {m.start() for m in concept.pattern.finditer(message.masked)}
             tried = {m.start() for m in concept.matches(message.masked, message.keys)}
             assert searched <= tried, (name, text)
+
+
+def _matches_of_every_term(concept: Concept, text: str, keys: set[str]) -> list[tuple[int, int]]:
+    """Spans found at word starts by all of a concept's terms at once, nothing left out."""
+    assert concept.starters is not None
+    spans = []
+    for key in concept.starter_keys.intersection(keys):
+        pattern = re.compile(terms.whole_words(concept.fragments[i] for i in concept.starters[key]))
+        starts = [0] if text.startswith(key) else []
+        starts += [i + 1 for i in range(len(text)) if text.startswith(" " + key, i)]
+        spans += [m.span() for s in starts if (m := pattern.match(text, s))]
+    return spans
+
+
+def test_terms_left_out_for_missing_words_change_no_match(screen: RedFlagScreen) -> None:
+    # A message compiles and tries only the terms whose words it holds: the spans found must be
+    # exactly those of every term tried together.
+    concepts = screen.parts().concepts
+    messages = [screen.message(text) for text in _data_file_messages()[::3]]
+    for name, concept in concepts.items():
+        if concept.starters is None:
+            continue
+        for message in messages:
+            text = message.masked
+            found = [m.span() for m in concept.matches(text, message.keys, message.words)]
+            assert found == _matches_of_every_term(concept, text, message.keys), (name, text)
+
+
+def test_a_plain_question_compiles_no_term(screen: RedFlagScreen) -> None:
+    fresh = load_red_flags(CONTENT_FILE, use_cache=False)
+    for question in ("why does my hip hurt", "what is the soleus", "how long should I roll"):
+        assert fresh.screen(question) is None
+    concepts = fresh.parts().concepts.values()
+    assert sum(len(concept._compiled) for concept in concepts) <= 2
 
 
 def test_every_concept_a_rule_names_is_tried_only_at_word_starts(screen: RedFlagScreen) -> None:

@@ -23,6 +23,7 @@ from backchain.bot.understanding.redflags.screen import (
     RedFlagScreen,
     Rule,
 )
+from backchain.bot.understanding.redflags.terms import requirement_from_json, requirement_to_json
 
 CACHE_ENV = "BACKCHAIN_CACHE_DIR"
 _CODE = ("terms.py", "loading.py", "normalize.py", "screen.py", "cache.py")
@@ -108,6 +109,10 @@ def _concept_tables(concept: Concept) -> dict[str, Any]:
             if concept.starters is not None
             else None
         ),
+        "needs": [
+            [[sorted(keys) for keys in key_sets], requirement_to_json(requirement)]
+            for key_sets, requirement in concept.needs
+        ],
     }
 
 
@@ -125,6 +130,10 @@ def _concept(data: dict[str, Any]) -> Concept:
             if data["starters"] is not None
             else None
         ),
+        [
+            (tuple(frozenset(keys) for keys in key_sets), requirement_from_json(requirement))
+            for key_sets, requirement in data["needs"]
+        ],
     )
 
 

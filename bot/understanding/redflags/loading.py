@@ -15,6 +15,7 @@ from backchain.bot.understanding.redflags.screen import (
     Concept,
     Group,
     KeySets,
+    Needs,
     Negation,
     RedFlagScreen,
     Rule,
@@ -176,6 +177,7 @@ def new_concept(fragments: list[str], phrases: list[Phrase], keys_of: terms.Keys
     keys: set[str] = set()
     single: set[str] = set()
     combined: dict[str, list[KeySets]] = {}
+    needs: list[Needs] = []
     known = True
     for index, phrase in enumerate(phrases):
         first = terms.first_keys(phrase, keys_of)
@@ -185,6 +187,7 @@ def new_concept(fragments: list[str], phrases: list[Phrase], keys_of: terms.Keys
             for key in first:
                 starters.setdefault(key, []).append(index)
         key_sets = sorted(set(terms.required_keys(phrase, keys_of)), key=_commonness)
+        needs.append((tuple(key_sets), terms.phrase_requirement(phrase)))
         if not key_sets:
             known = False
             continue
@@ -201,6 +204,7 @@ def new_concept(fragments: list[str], phrases: list[Phrase], keys_of: terms.Keys
         frozenset(single),
         {key: tuple(others) for key, others in combined.items()},
         None if starters is None else {key: tuple(v) for key, v in starters.items()},
+        needs,
     )
 
 

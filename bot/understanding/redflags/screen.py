@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from backchain.bot.understanding.redflags.normalize import SENTENCE_MARK, correct_typos, normalize
-from backchain.bot.understanding.redflags.terms import KEY_LENGTH, whole_words
+from backchain.bot.understanding.redflags.terms import (
+    KEY_LENGTH,
+    Requirement,
+    message_words,
+    whole_words,
+)
 
 # Most severe first: the first level with a matching rule wins. "crisis" (thoughts of suicide or
 # self-harm) is not medical triage but comes first: its reply is sent alone.
@@ -63,6 +68,40 @@ class Rule:
 
 
 KeySets = tuple[frozenset[str], ...]  # a match has a word starting with a key of each set
+# What a message must hold for a fragment to match: its key sets, then the words it needs.
+Needs = tuple[KeySets, Requirement]
+
+
+class Words:
+    """The words of one message, and whether it holds what a term needs (see `Requirement`)."""
+
+    def __init__(self, text: str, concepts: dict[str, Concept]):
+        self.words = message_words(text)
+        self._concepts = concepts
+        self._held: dict[str, bool] = {}
+
+    def hold(self, requirement: Requirement) -> bool:
+        if requirement is None:
+            return True
+        kind = requirement[0]
+        if kind == "word":
+            words = self.words
+            if not requirement[1].isdisjoint(words):
+                return True
+            starts = requirement[2]
+            return bool(starts) and any(word.startswith(starts) for word in words)
+        if kind == "all":
+            return all(self.hold(part) for part in requirement[1])
+        if kind == "any":
+            return any(self.hold(part) for part in requirement[1])
+        # A concept: what any of its terms needs.
+        name = requirement[1]
+        found = self._held.get(name)
+        if found is None:
+            concept = self._concepts.get(name)
+            found = concept is None or any(self.hold(needs[1]) for needs in concept.needs)
+            self._held[name] = found
+        return found
 
 
 class Concept:
@@ -75,6 +114,7 @@ class Concept:
         single_keys: frozenset[str],
         combined_keys: dict[str, tuple[KeySets, ...]],
         starters: dict[str, tuple[int, ...]] | None,
+        needs: list[Needs] | None = None,
     ):
         self.fragments = fragments
         # Every match contains a word starting with one of these keys; None when unknown.
@@ -88,24 +128,56 @@ class Concept:
         # The fragments that can start with a word of each key; None: the whole text is searched.
         self.starters = starters
         self.starter_keys = frozenset(starters) if starters is not None else frozenset()
-        self._by_key: dict[str, re.Pattern[str]] = {}
+        # Each fragment's key sets (rarest first) and the words it needs: a match of the
+        # fragment has a word starting with a key of every set, and those words, so a message
+        # missing one cannot match it.
+        self.needs: list[Needs] = needs if needs is not None else [((), None)] * len(fragments)
+        self._everything = tuple(range(len(fragments)))
+        # Patterns of the fragments a message could match, by their indices: a plain question
+        # compiles few or none, and each set of fragments is compiled once.
+        self._compiled: dict[tuple[int, ...], re.Pattern[str]] = {}
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
+        """Every fragment in one pattern (what a search of the whole concept would use)."""
         return re.compile(whole_words(self.fragments))
 
-    def starter(self, key: str) -> re.Pattern[str]:
-        pattern = self._by_key.get(key)
+    def possible(
+        self, indices: tuple[int, ...], message_keys: set[str], words: Words | None
+    ) -> tuple[int, ...]:
+        """Those of the fragments `indices` whose key sets the message meets, and whose words
+        it holds (when `words` are given)."""
+        found = []
+        for i in indices:
+            key_sets, requirement = self.needs[i]
+            if all(not keys.isdisjoint(message_keys) for keys in key_sets) and (
+                words is None or words.hold(requirement)
+            ):
+                found.append(i)
+        return tuple(found)
+
+    def compiled(self, indices: tuple[int, ...]) -> re.Pattern[str]:
+        """The fragments `indices`, in their order, as one whole-word pattern.
+
+        Leaving out fragments that cannot match anywhere in a message changes no match: the
+        pattern's alternatives are tried in order, and those left out would all have failed.
+        """
+        pattern = self._compiled.get(indices)
         if pattern is None:
-            assert self.starters is not None
-            fragments = [self.fragments[i] for i in self.starters[key]]
-            pattern = self._by_key[key] = re.compile(whole_words(fragments))
+            fragments = [self.fragments[i] for i in indices]
+            pattern = self._compiled[indices] = re.compile(whole_words(fragments))
         return pattern
 
-    def matches(self, text: str, message_keys: set[str]) -> list[re.Match[str]]:
+    def matches(
+        self, text: str, message_keys: set[str], words: Words | None = None
+    ) -> list[re.Match[str]]:
+        """Every match in `text`, whose word keys are among `message_keys` and whose words are
+        among `words` (a message's keys and words stand for those of its masked text too:
+        masking only takes words away)."""
         if self.starters is None:
-            return list(self.pattern.finditer(text))
-        return _matches_at_word_starts(self, text, message_keys)
+            indices = self.possible(self._everything, message_keys, words)
+            return list(self.compiled(indices).finditer(text)) if indices else []
+        return _matches_at_word_starts(self, text, message_keys, words)
 
     def could_match(self, message_keys: set[str]) -> bool:
         if self.keys is None:
@@ -126,16 +198,22 @@ class Concept:
 
 
 def _matches_at_word_starts(
-    concept: Concept, text: str, message_keys: set[str]
+    concept: Concept, text: str, message_keys: set[str], words: Words | None
 ) -> list[re.Match[str]]:
     """A match at every word start where one can begin; far quicker than a search.
 
     The normalised text is words separated by single spaces, so a match can only start at the
-    start of a word, and only the terms that can begin with that word's key are tried there.
+    start of a word, and only the terms that can begin with that word's key, and whose other
+    words the message has, are tried there.
     """
     matches = []
+    starters = concept.starters
+    assert starters is not None
     for key in concept.starter_keys.intersection(message_keys):
-        pattern = concept.starter(key)
+        indices = concept.possible(starters[key], message_keys, words)
+        if not indices:
+            continue
+        pattern = concept.compiled(indices)
         if text.startswith(key):
             match = pattern.match(text)
             if match:
@@ -193,9 +271,15 @@ class Place:
 class Message:
     """One message being screened, with what has been found in it so far."""
 
-    def __init__(self, text: str, not_symptoms: Concept | None):
+    def __init__(
+        self,
+        text: str,
+        not_symptoms: Concept | None,
+        concepts: dict[str, Concept] | None = None,
+    ):
         self.text = text
         self.keys = {word[:KEY_LENGTH] for word in text.split(" ")}
+        self.words = Words(text, concepts or {})
         self.found: dict[str, bool] = {}
         self.places: dict[str, list[Place]] = {}
         self._not_symptoms = not_symptoms
@@ -206,7 +290,7 @@ class Message:
         phrases = self._not_symptoms
         if phrases is None or not phrases.could_match(self.keys):
             return self.text
-        return blank_out(self.text, phrases.matches(self.text, self.keys))
+        return blank_out(self.text, phrases.matches(self.text, self.keys, self.words))
 
 
 def blank_out(text: str, matches: list[re.Match[str]]) -> str:
@@ -260,7 +344,11 @@ class RedFlagScreen:
 
     def parts(self) -> ScreenParts:
         return ScreenParts(
-            self._rules, self._concepts, self._negation, self._not_symptoms, self._typos
+            self._rules,
+            self._concepts,
+            self._negation,
+            self._not_symptoms,
+            self._typos,
         )
 
     @property
@@ -287,7 +375,9 @@ class RedFlagScreen:
 
     def message(self, text: str) -> Message:
         """`text` normalised, with typing slips in key words corrected, ready to screen."""
-        return Message(correct_typos(normalize(text), self._typos), self._not_symptoms)
+        return Message(
+            correct_typos(normalize(text), self._typos), self._not_symptoms, self._concepts
+        )
 
     def _together(self, group: Group, message: Message) -> bool:
         """Whether one match of each concept of `group` shares a sentence (and a word window)."""
@@ -307,7 +397,7 @@ class RedFlagScreen:
             text = message.masked
             places = [
                 Place.of(text, m.start(), m.end())
-                for m in self._concepts[name].matches(text, message.keys)
+                for m in self._concepts[name].matches(text, message.keys, message.words)
                 if not self._negation.cancels(text, m.start(), m.end())
             ]
             message.places[name] = places
@@ -320,7 +410,7 @@ class RedFlagScreen:
             text = message.masked
             found = concept.could_match(message.keys) and any(
                 not self._negation.cancels(text, m.start(), m.end())
-                for m in concept.matches(text, message.keys)
+                for m in concept.matches(text, message.keys, message.words)
             )
             message.found[name] = found
         return found

@@ -25,6 +25,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 # A term matches whole words only; the apostrophe counts as part of a word ("don't").
 WORD_START = r"(?<![\w'])"
@@ -353,3 +354,96 @@ def required_keys(phrase: Phrase, concept_keys: KeysOf) -> list[KeySet]:
             if keys is not None:
                 found.append(keys)
     return found
+
+
+# --- words a match needs: the key test made exact, for the few terms that pass it ----------
+#
+# A requirement says which words a message must hold, in any order, for a term to match:
+#   ("word", whole, starts)  a word (or a part of one between full stops: "38" of "38.5") that
+#                            is one of `whole` or starts with one of `starts`;
+#   ("all", parts)           every part;  ("any", parts)  at least one part;
+#   ("concept", name)        what any term of the concept `name` needs.
+# None stands for "nothing known": any message may match.
+
+Requirement = tuple[Any, ...] | None
+
+
+def message_words(text: str) -> frozenset[str]:
+    """The words of a normalised text, and the parts of those holding a full stop ("38.5")."""
+    words = set(text.split(" "))
+    if "." in text:
+        for word in [word for word in words if "." in word]:
+            words.update(word.split("."))
+    return frozenset(words)
+
+
+@functools.lru_cache(maxsize=4096)
+def literal_requirement(text: str) -> Requirement:
+    """What a message needs for the word `text` ("numb*", "can't") to match."""
+    whole: set[str] = set()
+    starts: set[str] = set()
+    for spelling in _apostrophe_spellings(text):
+        cut = min((spelling.find(c) for c in "*#" if c in spelling), default=len(spelling))
+        stem = spelling[:cut]
+        if not stem or "." in stem:
+            return None
+        (whole if cut == len(spelling) else starts).add(stem)
+    return ("word", frozenset(whole), tuple(sorted(starts)))
+
+
+def phrase_requirement(phrase: Phrase) -> Requirement:
+    """What a message needs, word by word, for `phrase` to match."""
+    return _all([_node_requirement(node) for node in phrase if _required(node)])
+
+
+def _node_requirement(node: Node) -> Requirement:
+    if isinstance(node, Word):
+        options: list[Requirement] = []
+        for piece in node.pieces:
+            if isinstance(piece, Literal):
+                options.append(literal_requirement(piece.text))
+            elif isinstance(piece, Reference):
+                options.append(("concept", piece.name))
+            else:
+                return None
+        return _any(options)
+    if isinstance(node, Choice):
+        return _any([phrase_requirement(phrase) for phrase in node.phrases])
+    return None  # pragma: no cover - gaps are never required
+
+
+def _all(parts: list[Requirement]) -> Requirement:
+    known = [part for part in parts if part is not None]
+    if not known:
+        return None
+    return known[0] if len(known) == 1 else ("all", tuple(known))
+
+
+def _any(parts: list[Requirement]) -> Requirement:
+    if any(part is None for part in parts):
+        return None
+    # Plain words side by side are one test.
+    words = [part for part in parts if part is not None and part[0] == "word"]
+    rest = [part for part in parts if part is not None and part[0] != "word"]
+    if len(words) > 1:
+        whole = frozenset().union(*(word[1] for word in words))
+        starts = tuple(sorted({start for word in words for start in word[2]}))
+        words = [("word", whole, starts)]
+    found = words + rest
+    return found[0] if len(found) == 1 else ("any", tuple(found))
+
+
+def requirement_to_json(requirement: Requirement) -> Any:
+    if requirement is None or requirement[0] == "concept":
+        return requirement and list(requirement)
+    if requirement[0] == "word":
+        return ["word", sorted(requirement[1]), list(requirement[2])]
+    return [requirement[0], [requirement_to_json(part) for part in requirement[1]]]
+
+
+def requirement_from_json(data: Any) -> Requirement:
+    if data is None or data[0] == "concept":
+        return data and tuple(data)
+    if data[0] == "word":
+        return ("word", frozenset(data[1]), tuple(data[2]))
+    return (data[0], tuple(requirement_from_json(part) for part in data[1]))

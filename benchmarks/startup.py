@@ -1,0 +1,108 @@
+"""How long Backchain takes to start: a cold `backchain ask` and the bot until it polls.
+
+usage: python -m benchmarks.startup [--runs N] [--question TEXT]
+
+Prints medians over N runs (5 by default) of fresh processes, each from process start:
+- `backchain ask QUESTION` and `backchain ask --json QUESTION`: wall time until the process exits,
+  and its CPU time (user + system);
+- `backchain run` against the fake Bot API of the end-to-end tests on 127.0.0.1: wall time until
+  the first getUpdates reaches the fake, and the CPU the bot had used by then (read from /proc).
+
+Both use the disk build cache as a real start does: the first run of each kind warms it and is
+not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKCHAIN = [sys.executable, "-m", "backchain"]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_ask(arguments: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one `backchain ask` process, start to exit."""
+    cpu_before = _children_cpu()
+    started = time.perf_counter()
+    subprocess.run(
+        [*BACKCHAIN, "ask", *arguments], check=True, stdout=subprocess.DEVNULL, cwd=ROOT
+    )
+    return time.perf_counter() - started, _children_cpu() - cpu_before
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+async def time_bot_start(workdir: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds from `backchain run` starting until its first getUpdates arrives."""
+    sys.path.insert(0, str(ROOT))
+    from tests.e2e.fake_bot_api import DEFAULT_TOKEN, FakeBotApi
+
+    async with FakeBotApi() as server:
+        env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+        env.update(TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN, NO_PROXY="127.0.0.1,localhost")
+        argv = [*BACKCHAIN, "run", "--api-url", server.api_url, "--db", str(workdir / "b.db")]
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            await server.wait_for(
+                lambda: any(call.method == "getUpdates" for call in server.calls), 30.0
+            )
+            wall = time.perf_counter() - started
+            cpu = _process_cpu(process.pid)
+        finally:
+            process.terminate()
+            process.wait(10)
+    return wall, cpu
+
+
+def _report(name: str, runs: list[tuple[float, float]]) -> None:
+    wall = statistics.median(w for w, _ in runs)
+    cpu = statistics.median(c for _, c in runs)
+    print(f"{name:28s} median wall {wall * 1000:6.0f} ms   CPU {cpu * 1000:6.0f} ms   ({len(runs)} runs)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--question", default="why does my hip hurt")
+    args = parser.parse_args()
+    for name, arguments in (
+        ("backchain ask", [args.question]),
+        ("backchain ask --json", ["--json", args.question]),
+    ):
+        time_ask(arguments)  # warms the build cache
+        _report(name, [time_ask(arguments) for _ in range(args.runs)])
+    with tempfile.TemporaryDirectory() as folder:
+        runs = []
+        for run in range(args.runs + 1):
+            workdir = Path(folder) / str(run)
+            workdir.mkdir()
+            result = asyncio.run(time_bot_start(workdir))
+            if run:  # the first start creates the database and warms the cache
+                runs.append(result)
+        _report("backchain run (until polling)", runs)
+
+
+if __name__ == "__main__":
+    main()
