@@ -79,7 +79,8 @@ async def time_bot_start(workdir: Path) -> tuple[float, float]:
 def _report(name: str, runs: list[tuple[float, float]]) -> None:
     wall = statistics.median(w for w, _ in runs)
     cpu = statistics.median(c for _, c in runs)
-    print(f"{name:28s} median wall {wall * 1000:6.0f} ms   CPU {cpu * 1000:6.0f} ms   ({len(runs)} runs)")
+    figures = f"median wall {wall * 1000:6.0f} ms   CPU {cpu * 1000:6.0f} ms"
+    print(f"{name:30s} {figures}   ({len(runs)} runs)")
 
 
 def main() -> None:
