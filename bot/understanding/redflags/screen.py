@@ -142,28 +142,26 @@ class Concept:
         """Every fragment in one pattern (what a search of the whole concept would use)."""
         return re.compile(whole_words(self.fragments))
 
-    def possible(
-        self, indices: tuple[int, ...], message_keys: set[str], words: Words | None
-    ) -> tuple[int, ...]:
-        """Those of the fragments `indices` whose key sets the message meets, and whose words
-        it holds (when `words` are given)."""
-        found = []
-        for i in indices:
-            key_sets, requirement = self.needs[i]
-            if all(not keys.isdisjoint(message_keys) for keys in key_sets) and (
-                words is None or words.hold(requirement)
-            ):
-                found.append(i)
-        return tuple(found)
+    def possible(self, indices: tuple[int, ...], message_keys: set[str]) -> tuple[int, ...]:
+        """Those of the fragments `indices` whose every key set the message meets."""
+        needs = self.needs
+        return tuple(
+            i for i in indices if all(not keys.isdisjoint(message_keys) for keys in needs[i][0])
+        )
 
-    def compiled(self, indices: tuple[int, ...]) -> re.Pattern[str]:
-        """The fragments `indices`, in their order, as one whole-word pattern.
+    def pattern_for(self, indices: tuple[int, ...], words: Words | None) -> re.Pattern[str] | None:
+        """The fragments `indices`, in their order, as one whole-word pattern; None when the
+        message (its `words`) holds the words of none of them.
 
         Leaving out fragments that cannot match anywhere in a message changes no match: the
         pattern's alternatives are tried in order, and those left out would all have failed.
+        A pattern is compiled only for a message that holds some fragment's words, and kept:
+        the next message with the same keys reuses it without looking at its words.
         """
         pattern = self._compiled.get(indices)
         if pattern is None:
+            if words is not None and not any(words.hold(self.needs[i][1]) for i in indices):
+                return None
             fragments = [self.fragments[i] for i in indices]
             pattern = self._compiled[indices] = re.compile(whole_words(fragments))
         return pattern
@@ -175,8 +173,9 @@ class Concept:
         among `words` (a message's keys and words stand for those of its masked text too:
         masking only takes words away)."""
         if self.starters is None:
-            indices = self.possible(self._everything, message_keys, words)
-            return list(self.compiled(indices).finditer(text)) if indices else []
+            indices = self.possible(self._everything, message_keys)
+            pattern = self.pattern_for(indices, words) if indices else None
+            return list(pattern.finditer(text)) if pattern is not None else []
         return _matches_at_word_starts(self, text, message_keys, words)
 
     def could_match(self, message_keys: set[str]) -> bool:
@@ -210,10 +209,10 @@ def _matches_at_word_starts(
     starters = concept.starters
     assert starters is not None
     for key in concept.starter_keys.intersection(message_keys):
-        indices = concept.possible(starters[key], message_keys, words)
-        if not indices:
+        indices = concept.possible(starters[key], message_keys)
+        pattern = concept.pattern_for(indices, words) if indices else None
+        if pattern is None:
             continue
-        pattern = concept.compiled(indices)
         if text.startswith(key):
             match = pattern.match(text)
             if match:
