@@ -30,11 +30,10 @@ _CODE = ("terms.py", "loading.py", "normalize.py", "screen.py", "cache.py")
 
 
 def cache_dir() -> Path | None:
-    configured = os.environ.get(CACHE_ENV)
-    if configured is not None:
-        return Path(configured) if configured.strip() else None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "backchain"
+    # The one cache folder of the build cache ("off" or empty: none).
+    from backchain.bot import buildcache
+
+    return buildcache.cache_dir()
 
 
 def cache_key(content: bytes) -> str:
