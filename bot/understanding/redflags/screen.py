@@ -80,16 +80,21 @@ class Words:
         self._concepts = concepts
         self._held: dict[str, bool] = {}
 
+    @cached_property
+    def beginnings(self) -> frozenset[str]:
+        """Every beginning of every word ("nu", "num", "numb" of "numb"): a word starting with
+        one of a term's stems is then one set lookup per stem, not a pass over the words."""
+        return frozenset(word[:end] for word in self.words for end in range(1, len(word) + 1))
+
     def hold(self, requirement: Requirement) -> bool:
         if requirement is None:
             return True
         kind = requirement[0]
         if kind == "word":
-            words = self.words
-            if not requirement[1].isdisjoint(words):
+            if not requirement[1].isdisjoint(self.words):
                 return True
             starts = requirement[2]
-            return bool(starts) and any(word.startswith(starts) for word in words)
+            return bool(starts) and not self.beginnings.isdisjoint(starts)
         if kind == "all":
             return all(self.hold(part) for part in requirement[1])
         if kind == "any":
@@ -136,6 +141,7 @@ class Concept:
         # Patterns of the fragments a message could match, by their indices: a plain question
         # compiles few or none, and each set of fragments is compiled once.
         self._compiled: dict[tuple[int, ...], re.Pattern[str]] = {}
+        self._asked: set[tuple[int, ...]] = set()
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -155,13 +161,18 @@ class Concept:
 
         Leaving out fragments that cannot match anywhere in a message changes no match: the
         pattern's alternatives are tried in order, and those left out would all have failed.
-        A pattern is compiled only for a message that holds some fragment's words, and kept:
-        the next message with the same keys reuses it without looking at its words.
+        The first message to ask for a pattern compiles it only when it holds some fragment's
+        words; any later one compiles and keeps it, and from then on no words are looked at.
         """
         pattern = self._compiled.get(indices)
         if pattern is None:
-            if words is not None and not any(words.hold(self.needs[i][1]) for i in indices):
-                return None
+            if words is not None and indices not in self._asked:
+                # The first time, a message without the words compiles nothing (a cold
+                # `backchain ask`); asked again, the pattern is worth compiling and keeping,
+                # and every later message skips the look at its words.
+                self._asked.add(indices)
+                if not any(words.hold(self.needs[i][1]) for i in indices):
+                    return None
             fragments = [self.fragments[i] for i in indices]
             pattern = self._compiled[indices] = re.compile(whole_words(fragments))
         return pattern
