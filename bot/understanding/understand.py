@@ -111,6 +111,11 @@ class Understander:
         # After a safety answer, questions about a tool or technique stay with it.
         self.safety_topics = safety_topics
 
+    def warm(self) -> int:
+        """Prepare, ahead of the first messages, what is otherwise built when first needed (the
+        red-flag screen's patterns). Safe to run in a worker thread while messages are read."""
+        return self.red_flags.warm()
+
     def understand(self, text: str, context: Context = EMPTY) -> Understanding:
         command = parse_command(text)
         if command is not None:

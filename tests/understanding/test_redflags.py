@@ -788,3 +788,19 @@ def test_invalid_content_is_reported_even_with_a_cache(
     data["rules"][1]["level"] = "soonish"
     with pytest.raises(ContentError):
         load_red_flags(_write(tmp_path, data))
+
+
+def test_a_warmed_screen_answers_as_a_fresh_one_and_compiles_nothing_more() -> None:
+    fresh = load_red_flags(CONTENT_FILE, use_cache=False)
+    warmed = load_red_flags(CONTENT_FILE, use_cache=False)
+    compiled = warmed.warm()
+    concepts = warmed.parts().concepts.values()
+
+    def patterns() -> int:
+        return sum(len(c._compiled) + len(c._at_key) for c in concepts)
+
+    before = patterns()
+    assert compiled > 1000 and before > 1000
+    for text in _data_file_messages()[::2]:
+        assert warmed.screen(text) == fresh.screen(text), text
+    assert patterns() == before

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -92,6 +93,7 @@ class Wiring:
     # reminders never takes the event loop for a long stretch.
     bulk_pace: AsyncLimiter = field(default_factory=lambda: AsyncLimiter(1, 1 / 20))
     inbox_pruned_at: float = 0.0  # when the reminder tick last pruned the inbox
+    warming: asyncio.Future[int] | None = None  # the reader being prepared after start
 
 
 class BotData:
@@ -462,9 +464,30 @@ async def post_init(application: Application[Any, Any, Any, Any, BotData, Any]) 
     except TelegramError as exc:
         logger.warning("command menu not set: %s", exc.message)
     await replay_inbox(application)
+    wiring.warming = warm_in_background(wiring.services)
     from backchain.bot.adapters.telegram.reminders import start_reminder_tick
 
     start_reminder_tick(application)
+
+
+def warm_in_background(services: Services) -> asyncio.Future[int]:
+    """What the reader builds when first needed (red-flag patterns), built now in a worker
+    thread, so the first messages after a start do not pay for it."""
+    started = time.monotonic()
+    warming = asyncio.get_running_loop().run_in_executor(None, services.understander.warm)
+
+    def done(future: asyncio.Future[int]) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:
+            logger.warning("reader not prepared ahead (built on first use instead): %s", error)
+            return
+        seconds = time.monotonic() - started
+        logger.info("reader prepared: %d patterns in %.2f s", future.result(), seconds)
+
+    warming.add_done_callback(done)
+    return warming
 
 
 async def post_shutdown(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:

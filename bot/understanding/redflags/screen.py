@@ -142,6 +142,8 @@ class Concept:
         # compiles few or none, and each set of fragments is compiled once.
         self._compiled: dict[tuple[int, ...], re.Pattern[str]] = {}
         self._asked: set[tuple[int, ...]] = set()
+        self._at_key: dict[str, re.Pattern[str]] = {}
+        self._asked_keys: set[str] = set()
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -177,17 +179,56 @@ class Concept:
             pattern = self._compiled[indices] = re.compile(whole_words(fragments))
         return pattern
 
+    def pattern_at(
+        self, key: str, message_keys: set[str], words: Words | None
+    ) -> re.Pattern[str] | None:
+        """The pattern to try where a word with `key` starts; None when nothing can match there.
+
+        The first time, only the fragments the message could match are compiled (a cold
+        `backchain ask` compiles few); asked again, every fragment that can start with `key` is
+        compiled once and kept, and later messages need no key or word checks at all. Both
+        find the same matches: left-out fragments would all have failed.
+        """
+        assert self.starters is not None
+        pattern = self._at_key.get(key)
+        if pattern is not None:
+            return pattern
+        indices = self.starters[key]
+        if key in self._asked_keys:
+            pattern = self._at_key[key] = self.pattern_for(indices, None)
+            return pattern
+        self._asked_keys.add(key)
+        indices = self.possible(indices, message_keys)
+        return self.pattern_for(indices, words) if indices else None
+
+    def warm(self) -> int:
+        """Compile every pattern a message may need (what messages would do one by one);
+        how many were compiled."""
+        if self.starters is None:
+            self.pattern  # noqa: B018 - compiles and keeps it
+            return 1
+        for key in self.starters:
+            self._asked_keys.add(key)
+            self.pattern_at(key, set(), None)
+        return len(self.starters)
+
     def matches(
-        self, text: str, message_keys: set[str], words: Words | None = None
+        self,
+        text: str,
+        message_keys: set[str],
+        words: Words | None = None,
+        starts: WordStarts | None = None,
     ) -> list[re.Match[str]]:
         """Every match in `text`, whose word keys are among `message_keys` and whose words are
         among `words` (a message's keys and words stand for those of its masked text too:
-        masking only takes words away)."""
+        masking only takes words away); `starts`: where `text`'s words start (`word_starts`)."""
         if self.starters is None:
             indices = self.possible(self._everything, message_keys)
             pattern = self.pattern_for(indices, words) if indices else None
             return list(pattern.finditer(text)) if pattern is not None else []
-        return _matches_at_word_starts(self, text, message_keys, words)
+        if starts is None:
+            starts = word_starts(text)
+        return _matches_at_word_starts(self, text, message_keys, words, starts)
 
     def could_match(self, message_keys: set[str]) -> bool:
         if self.keys is None:
@@ -207,34 +248,42 @@ class Concept:
         return False
 
 
+# Where the words of a text start, by every beginning of up to KEY_LENGTH letters of the word.
+WordStarts = dict[str, list[int]]
+
+
+def word_starts(text: str) -> WordStarts:
+    """For each beginning ("n", "nu", "num") of a word of `text`, where such words start."""
+    starts: WordStarts = {}
+    position = 0
+    for word in text.split(" "):
+        for end in range(1, min(len(word), KEY_LENGTH) + 1):
+            starts.setdefault(word[:end], []).append(position)
+        position += len(word) + 1
+    return starts
+
+
 def _matches_at_word_starts(
-    concept: Concept, text: str, message_keys: set[str], words: Words | None
+    concept: Concept, text: str, message_keys: set[str], words: Words | None, starts: WordStarts
 ) -> list[re.Match[str]]:
     """A match at every word start where one can begin; far quicker than a search.
 
-    The normalised text is words separated by single spaces, so a match can only start at the
-    start of a word, and only the terms that can begin with that word's key, and whose other
-    words the message has, are tried there.
+    The normalised text is words separated by spaces, so a match can only start at the start
+    of a word, and only the terms that can begin with that word's key, and whose other words
+    the message has, are tried there.
     """
     matches = []
-    starters = concept.starters
-    assert starters is not None
     for key in concept.starter_keys.intersection(message_keys):
-        indices = concept.possible(starters[key], message_keys)
-        pattern = concept.pattern_for(indices, words) if indices else None
+        positions = starts.get(key)
+        if not positions:
+            continue
+        pattern = concept.pattern_at(key, message_keys, words)
         if pattern is None:
             continue
-        if text.startswith(key):
-            match = pattern.match(text)
+        for position in positions:
+            match = pattern.match(text, position)
             if match:
                 matches.append(match)
-        needle = " " + key
-        found = text.find(needle)
-        while found >= 0:
-            match = pattern.match(text, found + 1)
-            if match:
-                matches.append(match)
-            found = text.find(needle, found + 1)
     return matches
 
 
@@ -252,6 +301,10 @@ class Negation:
     @cached_property
     def _after(self) -> re.Pattern[str]:
         return re.compile(self.after)
+
+    def warm(self) -> None:
+        self._before  # noqa: B018 - compiles and keeps them
+        self._after  # noqa: B018
 
     def cancels(self, text: str, start: int, end: int) -> bool:
         lookback = text[max(0, start - NEGATION_LOOKBACK) : start].rstrip()
@@ -292,6 +345,7 @@ class Message:
         self.words = Words(text, concepts or {})
         self.found: dict[str, bool] = {}
         self.places: dict[str, list[Place]] = {}
+        self._starts: dict[str, WordStarts] = {}
         self._not_symptoms = not_symptoms
 
     @cached_property
@@ -300,7 +354,16 @@ class Message:
         phrases = self._not_symptoms
         if phrases is None or not phrases.could_match(self.keys):
             return self.text
-        return blank_out(self.text, phrases.matches(self.text, self.keys, self.words))
+        return blank_out(
+            self.text, phrases.matches(self.text, self.keys, self.words, self.starts(self.text))
+        )
+
+    def starts(self, text: str) -> WordStarts:
+        """Where the words of `text` (this message's text, or its masked text) start."""
+        found = self._starts.get(text)
+        if found is None:
+            found = self._starts[text] = word_starts(text)
+        return found
 
 
 def blank_out(text: str, matches: list[re.Match[str]]) -> str:
@@ -365,6 +428,16 @@ class RedFlagScreen:
     def rule_ids(self) -> tuple[str, ...]:
         return tuple(rule.id for rule in self._rules)
 
+    def warm(self) -> int:
+        """Compile every pattern now rather than on the messages that first need them: the bot
+        does this in a worker thread after it starts, so no message pays for a compilation.
+        Answers are the same either way. Returns how many patterns were compiled."""
+        count = sum(concept.warm() for concept in self._concepts.values())
+        if self._not_symptoms is not None:
+            count += self._not_symptoms.warm()
+        self._negation.warm()
+        return count + 2
+
     def screen(self, text: str) -> RedFlag | None:
         """The most severe red flag in `text`, or None."""
         message = self.message(text)
@@ -407,7 +480,9 @@ class RedFlagScreen:
             text = message.masked
             places = [
                 Place.of(text, m.start(), m.end())
-                for m in self._concepts[name].matches(text, message.keys, message.words)
+                for m in self._concepts[name].matches(
+                    text, message.keys, message.words, message.starts(text)
+                )
                 if not self._negation.cancels(text, m.start(), m.end())
             ]
             message.places[name] = places
@@ -420,7 +495,7 @@ class RedFlagScreen:
             text = message.masked
             found = concept.could_match(message.keys) and any(
                 not self._negation.cancels(text, m.start(), m.end())
-                for m in concept.matches(text, message.keys, message.words)
+                for m in concept.matches(text, message.keys, message.words, message.starts(text))
             )
             message.found[name] = found
         return found
