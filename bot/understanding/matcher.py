@@ -10,7 +10,7 @@ area into its symptom topic, a topic listed as narrower outranks the broader one
 are neighbours that explain each other (piriformis and sciatica), pain running "from my lower
 back down my leg" points to the sciatic nerve, and a question about which kit to get, with a body
 area or a tool named, points to the kit for that area or tool. The rules live in rules.py, one
-object each, their settings in content/vocabulary.yaml.
+object each, their settings in content/vocabulary.yaml beside how words are read (`reading:`).
 
 Words with an everyday meaning ("back", "block", "calf") name a topic only when the rest of the
 question is about the body too, or when the question is nothing but that word: "block" is the
@@ -41,33 +41,12 @@ MAX_PHRASE_WORDS = 8
 # Titles like "Soleus (deep calf)" or "Periodization: planning your routine" hold two names.
 _TITLE_PARTS = re.compile(r"[():,;?]")
 _WORD_CACHE = 50_000
-# How sure a typo correction is, by the length of the word typed.
-_TYPO_CONFIDENCE = ((6, 0.9), (4, 0.75), (3, 0.65))
-_SURE_TYPO = 0.9
 # No word people type is longer; longer tokens are junk and skip splitting and typo search.
 _LONGEST_WORD = 30
 # A topic that no phrase names: a phrase with this topic only hides an everyday expression.
 NO_TOPIC = ""
-# An alias with "of" or "from" needs it: "back of my leg" is one place, "my back with my legs"
-# two, and "leg pain from my back" is not "the legs when the pain is in my back".
-_BINDING_WORDS = frozenset({"of", "from"})
-# Letters nobody hears, so nobody types them: "soas" is "psoas", "nees" is "knees".
-_SILENT_STARTS = ("ps", "kn", "pn", "wr", "gn")
-# A piece of a word split in two ("so az") is this short; longer ones are words of their own.
-_FRAGMENT = 3
-# "my calf" is the asker's own body; "the calf" may be a farm animal. Fainter words have an
-# everyday sense after "my" too (how clear a word must be: `rules: own_strength` in the file).
-_OWNERS = frozenset({"my"})
-# "tp" is the shortest word typed together with another; "tpmassageball" holds three.
-_SHORTEST_PART = 2
-_MOST_PARTS = 3
-# Spelled by ear ("syatica", "posteur"), a longer word keeps its consonants; this many at least.
-_SOUND_CONSONANTS = 3
-_SOUND_LENGTH = 6
-_SOUND_DISTANCE = 2
-_SOUND_SPELLINGS = (("ph", "f"), ("sc", "s"), ("ck", "c"), ("k", "c"), ("z", "s"), ("y", "i"))
-# Letters that sound alike, so "psoaz" and "kalf" are sure typos.
-_SOUND_ALIKES = frozenset({("z", "s"), ("s", "z"), ("k", "c"), ("c", "k")})
+# How sure a typo is, which words typed together or apart are read as one, binding words ("back
+# of my leg") and owners ("my calf"): `reading:` in content/vocabulary.yaml (ReadingSettings).
 
 
 @dataclass(frozen=True)
@@ -127,27 +106,23 @@ def _repeats_a_letter(typed: str, known: str) -> bool:
     )
 
 
-def _drops_a_silent_letter(typed: str, known: str) -> bool:
-    return known[1:] == typed and known.startswith(_SILENT_STARTS)
+def _drops_a_silent_letter(typed: str, known: str, silent_starts: tuple[str, ...]) -> bool:
+    return known[1:] == typed and known.startswith(silent_starts)
 
 
-def _swaps_a_sound(typed: str, known: str) -> bool:
+def _swaps_a_sound(typed: str, known: str, alikes: frozenset[tuple[str, str]]) -> bool:
     if len(typed) != len(known):
         return False
     swaps = [(a, b) for a, b in zip(typed, known, strict=True) if a != b]
-    return len(swaps) == 1 and swaps[0] in _SOUND_ALIKES
+    return len(swaps) == 1 and swaps[0] in alikes
 
 
-def _consonants(word: str) -> str:
+def _consonants(word: str, spellings: Sequence[tuple[str, str]]) -> str:
     """The consonants of a word as heard, each once: "sciatica" and "syatica" give "stc"."""
-    for spelled, heard in _SOUND_SPELLINGS:
+    for spelled, heard in spellings:
         word = word.replace(spelled, heard)
     kept = [ch for ch in word if ch not in "aeiou"]
     return "".join(ch for i, ch in enumerate(kept) if i == 0 or ch != kept[i - 1])
-
-
-def _typo_confidence(word: str) -> float:
-    return next(c for n, c in _TYPO_CONFIDENCE if len(word) >= n)
 
 
 class WordReader:
@@ -156,12 +131,13 @@ class WordReader:
     def __init__(self, known: dict[str, str], vocab: Vocabulary):
         self._known = known  # a spelling seen in the content -> the word it stands for
         self._vocab = vocab
+        self._reading = vocab.reading
         self._by_length: dict[int, list[str]] = defaultdict(list)
         for surface in sorted(known):
             self._by_length[len(surface)].append(surface)
         self._by_sound_key: dict[str, list[str]] = defaultdict(list)
         for surface in sorted(known):
-            self._by_sound_key[_consonants(surface)].append(surface)
+            self._by_sound_key[_consonants(surface, vocab.reading.sound_spellings)].append(surface)
         self._start_caches()
 
     def _start_caches(self) -> None:
@@ -198,14 +174,14 @@ class WordReader:
         if first in stops and second in stops:
             return None
         for token in (first, second):
-            if token not in stops and (len(token) > _FRAGMENT or self.is_known(token)):
+            if token not in stops and (len(token) > self._reading.fragment or self.is_known(token)):
                 return None
         if any(w.known and not w.stop for w in self.read(first) + self.read(second)):
             return None
         # Joined, they may be a sure typo of a known word: "so az" -> "soaz" -> "soas".
         read = self.read(together)
         sure = len(read) == 1 and read[0].known and not read[0].stop
-        return read if sure and read[0].confidence >= _SURE_TYPO else None
+        return read if sure and read[0].confidence >= self._reading.sure_typo else None
 
     def is_plain(self, token: str) -> bool:
         """An ordinary word that is never read as a typo ("skin", "shark")."""
@@ -230,12 +206,13 @@ class WordReader:
             return (Word(token, stop=False, known=False, confidence=1.0),)
         if self.is_plain(token):
             return (Word(singular(token), stop=False, known=False, confidence=1.0),)
-        return self._split(token) or self._guess(token)
+        return self._split(token, self._reading.most_parts) or self._guess(token)
 
-    def _split(self, token: str, parts: int = _MOST_PARTS) -> tuple[Word, ...] | None:
+    def _split(self, token: str, parts: int) -> tuple[Word, ...] | None:
         """'lowerback' -> 'lower' 'back', 'tpmassageball' -> 'tp' 'massage' 'ball': known words
         typed without a space."""
-        for cut in range(_SHORTEST_PART, len(token) - _SHORTEST_PART + 1):
+        shortest = self._reading.shortest_part
+        for cut in range(shortest, len(token) - shortest + 1):
             left = self._read_exact(token[:cut])
             if left is None or left.stop:
                 continue
@@ -259,30 +236,33 @@ class WordReader:
             return (Word(singular(token), stop=False, known=False, confidence=1.0),)
         # A doubled key ("kneee"), a silent letter left out ("soas") or a letter that sounds
         # the same ("psoaz") is a sure typo.
+        reading = self._reading
         sure = (
             _repeats_a_letter(token, corrected)
-            or _drops_a_silent_letter(token, corrected)
-            or _swaps_a_sound(token, corrected)
+            or _drops_a_silent_letter(token, corrected, reading.silent_starts)
+            or _swaps_a_sound(token, corrected, reading.sound_alikes)
         )
         word = Word(
             self._known[corrected],
             stop=False,
             known=True,
-            confidence=_SURE_TYPO if sure else _typo_confidence(token),
+            confidence=reading.sure_typo if sure else reading.typo_confidence_of(token),
         )
         return (word,)
 
     def _by_sound(self, token: str) -> str | None:
         """The one known word spelled with the same consonants: "syatica" -> "sciatica"."""
-        if len(token) < _SOUND_LENGTH or not token.isalpha():
+        reading = self._reading
+        if len(token) < reading.sound_length or not token.isalpha():
             return None
-        key = _consonants(token)
-        if len(key) < _SOUND_CONSONANTS:
+        key = _consonants(token, reading.sound_spellings)
+        if len(key) < reading.sound_consonants:
             return None
+        most = reading.sound_distance
         found = sorted(
             (distance, known)
             for known in self._by_sound_key.get(key, ())
-            if known[0] == token[0] and (distance := OSA.distance(token, known)) <= _SOUND_DISTANCE
+            if known[0] == token[0] and (distance := OSA.distance(token, known)) <= most
         )
         # Two words as near ("sciatica" and "sciatic" for "syatica" are not) is a guess.
         if not found or (len(found) > 1 and found[1][0] == found[0][0]):
@@ -444,7 +424,7 @@ def _make_phrase(
     words = tuple(_canonical(t, vocab, plain_forms) for t in tokens)
     content = tuple(w for t, w in zip(tokens, words, strict=True) if t not in vocab.stop_words)
     strength = min(1.0, sum(vocab.weak_words.get(w, 1.0) for w in content)) if content else 0.5
-    binding = frozenset(w for w in words if w in _BINDING_WORDS)
+    binding = frozenset(w for w in words if w in vocab.reading.binding_words)
     generic = bool(content) and all(w in vocab.generic_tool_words for w in content)
     return Phrase(topic, words, content, strength, binding, generic)
 
@@ -664,7 +644,7 @@ class Matcher:
                 continue
             if any(abs(i - p) <= reach for i in pains for p in hit.positions):
                 return True
-            if max(p.strength for p in areas) >= own and _after(words, hit, _OWNERS):
+            if max(p.strength for p in areas) >= own and _after(words, hit, vocab.reading.owners):
                 return True
         return False
 

@@ -1,8 +1,9 @@
 """The lay-word vocabulary a therapist tunes in content/vocabulary.yaml, read and validated.
 
 Stop words, spellings, synonyms, weak words, the words of the matcher's rules (cause words, pain
-that runs down the leg, which kit to get), the scoring points the matcher uses and how near and
-how sure words must be for its rules. Loading
+that runs down the leg, which kit to get), the scoring points the matcher uses, how near and
+how sure words must be for its rules, and how it reads words typed wrong, together or apart.
+Loading
 checks the shape of every entry; `check_topic_ids` checks the topic ids against the topics, which
 only the matcher's builder has at hand.
 """
@@ -27,6 +28,11 @@ Floor = Annotated[float, msgspec.Meta(ge=0, le=100)]
 Factor = Annotated[float, msgspec.Meta(ge=0, le=1)]
 # How many words apart two words may be and still belong together.
 Reach = Annotated[int, msgspec.Meta(ge=1, le=10)]
+# A number of letters in a word, or of pieces in one.
+Letters = Annotated[int, msgspec.Meta(ge=1, le=30)]
+# One or a few letters, as typed ("ps", "z").
+LetterRun = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{1,4}$")]
+Letter = Annotated[str, msgspec.Meta(pattern=r"^[a-z]$")]
 
 
 class Scoring(Model, frozen=True):
@@ -54,6 +60,55 @@ class RuleSettings(Model, frozen=True):
     pain_reach: Reach
     path_reach: Reach
     own_strength: Factor
+
+
+class SoundSettings(Model, frozen=True):
+    """How a word spelled by ear ("syatica") is found by the consonants it is heard with."""
+
+    length: Letters
+    consonants: Letters
+    distance: Letters
+    spellings: dict[LetterRun, LetterRun]
+    alikes: list[tuple[Letter, Letter]]
+
+
+class _ReadingFile(Model, frozen=True):
+    typo_confidence: dict[Letters, Factor]
+    sure_typo: Factor
+    fragment: Letters
+    shortest_part: Letters
+    most_parts: Annotated[int, msgspec.Meta(ge=2, le=4)]
+    silent_starts: list[LetterRun]
+    sound: SoundSettings
+    binding_words: Phrases
+    owners: Phrases
+
+
+# Words of three letters and more are corrected as typos (the matcher's `_max_typo_distance`).
+SHORTEST_TYPO = 3
+
+
+@dataclass(frozen=True)
+class ReadingSettings:
+    """How the matcher reads a word typed wrong, together with another or in pieces."""
+
+    typo_confidence: tuple[tuple[int, float], ...]  # (at least this many letters, confidence)
+    sure_typo: float
+    fragment: int
+    shortest_part: int
+    most_parts: int
+    silent_starts: tuple[str, ...]
+    sound_length: int
+    sound_consonants: int
+    sound_distance: int
+    sound_spellings: tuple[tuple[str, str], ...]  # applied in this order
+    sound_alikes: frozenset[tuple[str, str]]  # both ways round
+    binding_words: frozenset[str]
+    owners: frozenset[str]
+
+    def typo_confidence_of(self, word: str) -> float:
+        """How sure a typo correction of `word` is, by the length of the word typed."""
+        return next(c for n, c in self.typo_confidence if len(word) >= n)
 
 
 @dataclass(frozen=True)
@@ -107,6 +162,7 @@ class Vocabulary:
     paths: PathWords
     scoring: Scoring
     rules: RuleSettings
+    reading: ReadingSettings
 
 
 # A word or phrase as written in the file: it must hold at least one letter or digit.
@@ -145,6 +201,7 @@ class _Kits(Model, frozen=True):
 class _VocabularyFile(Model, frozen=True):
     scoring: Scoring
     rules: RuleSettings
+    reading: _ReadingFile
     stop_words: Phrases = []
     plain_words: Phrases = []
     off_topic_words: Phrases = []
@@ -215,6 +272,32 @@ def load_vocabulary(path: Path) -> Vocabulary:
         ),
         scoring=data.scoring,
         rules=data.rules,
+        reading=_reading(data.reading, file),
+    )
+
+
+def _reading(data: _ReadingFile, file: str) -> ReadingSettings:
+    if not data.typo_confidence or min(data.typo_confidence) > SHORTEST_TYPO:
+        detail = f"must give a confidence for words of {SHORTEST_TYPO} letters"
+        raise ContentError(file, detail, "reading", "typo_confidence")
+    for key, words in (("binding_words", data.binding_words), ("owners", data.owners)):
+        if any(len(tokenize(w)) != 1 for w in words):
+            raise ContentError(file, "must be single words", "reading", key)
+    sound = data.sound
+    return ReadingSettings(
+        typo_confidence=tuple(sorted(data.typo_confidence.items(), reverse=True)),
+        sure_typo=data.sure_typo,
+        fragment=data.fragment,
+        shortest_part=data.shortest_part,
+        most_parts=data.most_parts,
+        silent_starts=tuple(data.silent_starts),
+        sound_length=sound.length,
+        sound_consonants=sound.consonants,
+        sound_distance=sound.distance,
+        sound_spellings=tuple(sound.spellings.items()),
+        sound_alikes=frozenset(pair for a, b in sound.alikes for pair in ((a, b), (b, a))),
+        binding_words=frozenset(tokenize(w)[0] for w in data.binding_words),
+        owners=frozenset(tokenize(w)[0] for w in data.owners),
     )
 
 

@@ -165,6 +165,19 @@ def test_content_check_reads_the_time_zone_aliases(tmp_path: Path) -> None:
     assert "timezone_aliases.yaml: entry 'Europe/Pariss', field 'aliases'" in err
 
 
+def test_content_check_names_a_bad_reading_setting(tmp_path: Path) -> None:
+    copy = broken_copy(tmp_path)
+    vocabulary = copy / "vocabulary.yaml"
+    vocabulary.write_text(
+        vocabulary.read_text().replace("  sure_typo: 0.9 ", "  sure_typo: 1.5 ", 1)
+    )
+    done = run("content", "check", str(copy))
+    assert done.returncode == 2
+    err = done.stderr.decode()
+    assert "vocabulary.yaml: entry 'reading', field 'sure_typo'" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_corrupt_yaml_and_missing_directory(tmp_path: Path) -> None:
     copy = broken_copy(tmp_path)
     (copy / "messages.yaml").write_bytes(b"\x00\xff: [")

@@ -259,8 +259,9 @@ def test_the_cause_asked_with_one_area_or_none_is_the_chain(matcher: Matcher) ->
 
 
 def test_a_word_spelled_by_ear_needs_one_nearest_known_word() -> None:
-    assert _consonants("syatica") == _consonants("sciatica") == "stc"
-    assert _consonants("posteur") == _consonants("posture")
+    spellings = load_vocabulary(VOCABULARY).reading.sound_spellings
+    assert _consonants("syatica", spellings) == _consonants("sciatica", spellings) == "stc"
+    assert _consonants("posteur", spellings) == _consonants("posture", spellings)
 
 
 @pytest.mark.parametrize(
