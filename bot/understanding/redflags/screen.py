@@ -195,7 +195,8 @@ class Concept:
             return pattern
         indices = self.starters[key]
         if key in self._asked_keys:
-            pattern = self._at_key[key] = self.pattern_for(indices, None)
+            fragments = [self.fragments[i] for i in indices]
+            pattern = self._at_key[key] = re.compile(whole_words(fragments))
             return pattern
         self._asked_keys.add(key)
         indices = self.possible(indices, message_keys)
