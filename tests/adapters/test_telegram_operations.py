@@ -21,6 +21,7 @@ from backchain.bot.content import Content
 from backchain.storage import Storage
 from telegram import Update
 
+from tests.conftest import REPO
 from tests.support.offline import BOT_USER, RecordingRequest
 
 TOKEN = "123456:OPERATIONS-TEST"
@@ -217,3 +218,24 @@ async def test_a_lock_longer_than_the_patience_gets_a_clear_reply_and_no_change(
         await harness.say("/remind 7:30")  # free again: the same input now works
         assert services.reminders.get(MEMBER["id"]) is not None
         assert busy not in [p["text"] for p in harness.sent(MEMBER["id"])]
+
+
+async def test_the_reader_is_prepared_in_a_worker_thread_while_the_loop_answers(
+    content: Content, tmp_path: Path
+) -> None:
+    from backchain.bot.adapters.telegram.app import warm_in_background
+    from backchain.bot.content import load_content
+
+    fresh = load_content(REPO / "content")  # a screen no other test has prepared
+    services = Services(fresh, build_matcher(fresh), Storage.open(None), files_dir=tmp_path)
+    request = RecordingRequest()
+    app = build_application(Settings(token=TOKEN), services, request)
+    harness = Chat(app, request)
+    async with app:
+        warming = warm_in_background(services)
+        await harness.say("why does my hip hurt")  # answered while the patterns compile
+        assert harness.sent(MEMBER["id"])
+        prepared = await asyncio.wait_for(warming, 30)
+    assert prepared > 1000
+    concepts = fresh.red_flags.parts().concepts.values()
+    assert all(c._at_key or c.starters is None for c in concepts if c.starters != {})
