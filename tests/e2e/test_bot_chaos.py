@@ -91,7 +91,6 @@ class Figures:
     presses: int = 0
     commands: int = 0
     unanswered: int = 0  # actions that got no visible reply within a person's patience
-    expired: int = 0  # "this button has expired" seen
     replies: int = 0
     query_ids: list[str] = field(default_factory=list)
 
@@ -105,6 +104,7 @@ class Person:
     figures: Figures
     finished: bool = False
     log: list[str] = field(default_factory=list)
+    expired_seen: set[int] = field(default_factory=set)  # "this button has expired" messages
 
     def newest(self) -> ChatMessage | None:
         return self.user.latest_bot_message()
@@ -180,7 +180,7 @@ class Person:
             screen = self.newest()
             data = self.choose(screen) if screen is not None and screen.buttons else None
             if screen is not None and (screen.text or "").startswith(EXPIRED.split(".")[0]):
-                self.figures.expired += 1
+                self.expired_seen.add(screen.message_id)
                 data = None
             if data is None or unanswered_in_a_row >= 2:
                 answered = await self.ask_for_session()
@@ -279,7 +279,7 @@ async def test_sessions_survive_sigkills_with_slow_disk_writes(
         f"{len(people)} people, {len(sessions)} sessions ({followed_up} finished after the "
         f"kills), {figures.presses} presses, {figures.commands} /session, "
         f"{figures.unanswered} actions unanswered within {PATIENCE:.0f}s, "
-        f"{figures.expired} 'expired' seen, {figures.replies} replies, "
+        f"{sum(len(p.expired_seen) for p in people)} 'expired' seen, {figures.replies} replies, "
         f"{len(events)} steps stored, {duplicates} duplicates, "
         f"{chaos_seconds:.1f}s under chaos, {seconds:.1f}s in all"
     )
