@@ -458,7 +458,9 @@ def _timer_event(
 def _offer_gentler(services: Services, session: StoredSession, index: int) -> Outcome | None:
     """ "Too painful": first a gentler way to do the same area, or leave the area for today."""
     if not _step_is_current(session, index):
-        return None
+        # A step already answered (a second tap, or a press handled again after a restart)
+        # says nothing, as "Done" and "Skip" do.
+        return Outcome() if session.current_step > index else None
     msg = services.content.messages
     step = SessionPlan.from_json(session.plan).steps[index]
     gentler = services.content.care.gentler.get(step.step_id)

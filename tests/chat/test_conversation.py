@@ -289,6 +289,21 @@ def test_double_tap_on_done_logs_once(alice: Chat, services: Services) -> None:
     assert count == (1,)
 
 
+def test_too_painful_on_a_step_already_done_says_nothing(alice: Chat, services: Services) -> None:
+    # A "Done" and a "Too painful" tapped on one step: the first counts, the second is quiet.
+    alice.onboard("Hip & Lower Back Kit")
+    alice.say("/session")
+    step = alice.press("5").replies[-1]
+    done, hurt = (
+        next(b.data for b in step.button_list() if part in b.label)
+        for part in ("Done", "Too painful")
+    )
+    assert "Step 2 of" in alice.press_data(done).replies[-1].text
+    assert alice.press_data(hurt).replies == []
+    rows = services.storage.db.execute("SELECT step_index, outcome FROM step_events").fetchall()
+    assert rows == [(0, "done")]
+
+
 def test_second_tap_on_the_pain_check_says_nothing_and_keeps_the_first_score(
     alice: Chat, services: Services
 ) -> None:

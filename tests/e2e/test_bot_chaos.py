@@ -93,6 +93,7 @@ class Figures:
     unanswered: int = 0  # actions that got no visible reply within a person's patience
     replies: int = 0
     query_ids: list[str] = field(default_factory=list)
+    downtime: list[float] = field(default_factory=list)  # seconds from each kill to polling again
 
 
 @dataclass
@@ -198,11 +199,13 @@ async def kill_at_random(
         await asyncio.sleep(rng.uniform(0.2, 2.5))
         if all(person.finished for person in people):
             break
+        down = time.monotonic()
         code = await bot.kill()
         assert code < 0, f"the bot exited by itself ({code}) instead of being killed"
         figures.kills += 1
         await asyncio.sleep(rng.uniform(0.0, 0.5))  # the time a supervisor takes to restart
         await bot.start()
+        figures.downtime.append(time.monotonic() - down)
 
 
 def stored(db_path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -281,7 +284,8 @@ async def test_sessions_survive_sigkills_with_slow_disk_writes(
         f"{figures.unanswered} actions unanswered within {PATIENCE:.0f}s, "
         f"{sum(len(p.expired_seen) for p in people)} 'expired' seen, {figures.replies} replies, "
         f"{len(events)} steps stored, {duplicates} duplicates, "
-        f"{chaos_seconds:.1f}s under chaos, {seconds:.1f}s in all"
+        f"{chaos_seconds:.1f}s under chaos (down {sum(figures.downtime):.1f}s, at most "
+        f"{max(figures.downtime, default=0):.1f}s a kill), {seconds:.1f}s in all"
     )
 
     assert not [text for text in said if SOMETHING_WRONG in text]
