@@ -199,6 +199,8 @@ async def kill_at_random(
         await asyncio.sleep(rng.uniform(0.2, 2.5))
         if all(person.finished for person in people):
             break
+        # The bot itself is killed, not only the tracer that slows its writes.
+        assert bot.bot_pid not in (None, bot.pid), "the traced bot process was not found"
         down = time.monotonic()
         code = await bot.kill()
         assert code < 0, f"the bot exited by itself ({code}) instead of being killed"
