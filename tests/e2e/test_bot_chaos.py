@@ -60,10 +60,11 @@ PAIN_LABELS = [str(n) for n in range(11)]
 
 def first_line(key: str) -> str:
     """The opening words of a message as the user reads it (tags dropped)."""
-    return MESSAGES[key].split("{")[0].replace("<b>", "").replace("</b>", "").strip()
+    line = MESSAGES[key].strip().splitlines()[0].split("{")[0]
+    return line.replace("<b>", "").replace("</b>", "").strip()
 
 
-SUMMARY_OPENING = "Session complete"
+SUMMARY_OPENING = first_line("summary")
 PAIN_BEFORE = first_line("pain_before_question")
 PAIN_AFTER = first_line("pain_after_question")
 
