@@ -20,6 +20,7 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -184,7 +185,7 @@ class Person:
             if screen is not None and (screen.text or "").startswith(EXPIRED.split(".")[0]):
                 self.expired_seen.add(screen.message_id)
                 data = None
-            if data is None or unanswered_in_a_row >= 2:
+            if screen is None or data is None or unanswered_in_a_row >= 2:
                 answered = await self.ask_for_session()
             else:
                 answered = await self.press(screen, data)
@@ -211,7 +212,7 @@ async def kill_at_random(
         figures.downtime.append(time.monotonic() - down)
 
 
-def stored(db_path: Path, sql: str) -> list[tuple[object, ...]]:
+def stored(db_path: Path, sql: str) -> list[tuple[Any, ...]]:
     """Rows from the bot's file, opened read-only as an auditor would."""
     with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:
         return db.execute(sql).fetchall()
