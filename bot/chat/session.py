@@ -314,7 +314,9 @@ def handle_press(services: Services, user: User, chat_id: int, press: Press) -> 
     except SessionNotFound:
         return None
     if session.closed:
-        return Outcome() if isinstance(press, TimerTick | TimerEnd) else None
+        # A timer that fires late, or a second tap on the closing pain check: nothing to say.
+        late = isinstance(press, TimerTick | TimerEnd) or _pain_after_of_finished(session, press)
+        return Outcome() if late else None
     if isinstance(press, TimerTick | TimerEnd):
         return _timer_event(services, user, session, press)
     if isinstance(press, Resume):
@@ -341,6 +343,10 @@ def handle_press(services: Services, user: User, chat_id: int, press: Press) -> 
     return None
 
 
+def _pain_after_of_finished(session: StoredSession, press: SessionPress) -> bool:
+    return isinstance(press, Pain) and press.when == "after" and session.status == "finished"
+
+
 def _start_over(services: Services, user: User, session: StoredSession) -> Outcome:
     services.sessions.abandon(session.id, user.id, services.clock())
     outcome = _start_new(services, user)
@@ -358,7 +364,9 @@ def _pain(services: Services, user: User, session: StoredSession, press: Pain) -
             session.id, user.id, score, services.clock(), stop=stop
         )
         if moved is None:
-            return None
+            # The check was answered already: a second tap, or the same press handled again
+            # after a restart. Like a double tap on a step, it changes nothing and says nothing.
+            return Outcome()
         noted = Reply(services.content.messages("pain_before_noted", score=score), edit=True)
         if stop:
             text = services.content.messages("pain_too_high_today", pain=score)
@@ -450,7 +458,9 @@ def _timer_event(
 def _offer_gentler(services: Services, session: StoredSession, index: int) -> Outcome | None:
     """ "Too painful": first a gentler way to do the same area, or leave the area for today."""
     if not _step_is_current(session, index):
-        return None
+        # A step already answered (a second tap, or a press handled again after a restart)
+        # says nothing, as "Done" and "Skip" do.
+        return Outcome() if session.current_step > index else None
     msg = services.content.messages
     step = SessionPlan.from_json(session.plan).steps[index]
     gentler = services.content.care.gentler.get(step.step_id)

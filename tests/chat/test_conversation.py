@@ -289,6 +289,53 @@ def test_double_tap_on_done_logs_once(alice: Chat, services: Services) -> None:
     assert count == (1,)
 
 
+def test_too_painful_on_a_step_already_done_says_nothing(alice: Chat, services: Services) -> None:
+    # A "Done" and a "Too painful" tapped on one step: the first counts, the second is quiet.
+    alice.onboard("Hip & Lower Back Kit")
+    alice.say("/session")
+    step = alice.press("5").replies[-1]
+    done, hurt = (
+        next(b.data for b in step.button_list() if part in b.label)
+        for part in ("Done", "Too painful")
+    )
+    assert "Step 2 of" in alice.press_data(done).replies[-1].text
+    assert alice.press_data(hurt).replies == []
+    rows = services.storage.db.execute("SELECT step_index, outcome FROM step_events").fetchall()
+    assert rows == [(0, "done")]
+
+
+def test_second_tap_on_the_pain_check_says_nothing_and_keeps_the_first_score(
+    alice: Chat, services: Services
+) -> None:
+    # Also what a press handled again after a restart meets: the first one was stored.
+    alice.onboard("Hip & Lower Back Kit")
+    alice.say("/session")
+    question = alice.last.replies[-1]
+    first, second = (
+        next(b.data for b in question.button_list() if b.label == score) for score in ("5", "2")
+    )
+    assert "Step 1 of" in alice.press_data(first).replies[-1].text
+    assert alice.press_data(second).replies == []
+    row = services.storage.db.execute("SELECT status, pain_before FROM sessions").fetchone()
+    assert row == ("active", 5)
+
+
+def test_second_tap_on_the_closing_pain_check_says_nothing(alice: Chat, services: Services) -> None:
+    alice.onboard("Hip & Lower Back Kit")
+    alice.say("/session")
+    alice.press("5")
+    while any("Done" in b.label for b in alice.last.replies[-1].button_list()):
+        alice.press("Done")
+    question = alice.last.replies[-1]
+    first, second = (
+        next(b.data for b in question.button_list() if b.label == score) for score in ("3", "1")
+    )
+    assert "Session complete" in alice.press_data(first).replies[-1].text
+    assert alice.press_data(second).replies == []
+    row = services.storage.db.execute("SELECT status, pain_after FROM sessions").fetchone()
+    assert row == ("finished", 3)
+
+
 def test_timer_switches_sides_then_completes_the_step(alice: Chat, services: Services) -> None:
     alice.onboard("Hip & Lower Back Kit", "Foot & Lower Leg Kit")
     alice.say("/session")

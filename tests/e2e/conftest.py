@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shlex
 import signal
@@ -62,6 +63,8 @@ class BotProcess:
         log_path: Path,
         db_path: Path,
         token: str,
+        *,
+        traced: bool = False,
     ) -> None:
         self.server = server
         self.argv = list(argv)
@@ -69,12 +72,28 @@ class BotProcess:
         self.log_path = log_path
         self.db_path = db_path
         self.token = token
+        # Run under a tracer (a command prefix such as strace): the bot is the tracer's child,
+        # and both live in a process group of their own so nothing outlives the test.
+        self.traced = traced
+        self._bot_pids: list[int] = []
         self.starts = 0
         self._popen: subprocess.Popen[bytes] | None = None
 
     @property
     def pid(self) -> int | None:
         return self._popen.pid if self._popen else None
+
+    @property
+    def bot_pid(self) -> int | None:
+        """The bot's own process: the tracer's child when traced, else the process started."""
+        if self._popen is None or not self.traced:
+            return self.pid
+        children = Path(f"/proc/{self._popen.pid}/task/{self._popen.pid}/children")
+        try:
+            pids = children.read_text().split()
+        except OSError:
+            return None
+        return int(pids[0]) if pids else None
 
     @property
     def returncode(self) -> int | None:
@@ -102,9 +121,12 @@ class BotProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=self.traced,
             )
         if wait_ready:
             await self._wait_until_polling(polls_before, ready_timeout)
+        if self.traced and (pid := self.bot_pid) is not None:
+            self._bot_pids.append(pid)
         return self
 
     async def _wait_until_polling(self, polls_before: int, timeout: float) -> None:
@@ -135,7 +157,7 @@ class BotProcess:
         """SIGTERM, then wait for a graceful exit; its exit code."""
         if not self.running:
             return self._require_popen().returncode
-        self._require_popen().send_signal(signal.SIGTERM)
+        self._signal_bot(signal.SIGTERM)
         code = await self._exit_code_within(timeout)
         if code is None:
             await self.kill()
@@ -144,12 +166,40 @@ class BotProcess:
 
     async def kill(self) -> int:
         """SIGKILL, as a crash or an out-of-memory kill would; its exit code."""
-        popen = self._require_popen()
+        self._require_popen()
         if self.running:
-            popen.kill()
+            self._signal_bot(signal.SIGKILL)
         code = await self._exit_code_within(STOP_TIMEOUT)
+        if code is None and self.traced:
+            self.kill_group()
+            code = await self._exit_code_within(STOP_TIMEOUT)
         assert code is not None, "a SIGKILLed process did not exit"
         return code
+
+    def _signal_bot(self, signum: int) -> None:
+        """Signal the bot itself; a tracer then exits as its child did."""
+        popen = self._require_popen()
+        pid = self.bot_pid
+        if pid is None or pid == popen.pid:
+            popen.send_signal(signum)
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+    def kill_group(self) -> None:
+        """SIGKILL what is left of a traced bot: the tracer's process group while the tracer
+        runs, else a bot it left behind (a tracer killed first detaches its child)."""
+        if self._popen is None or not self.traced:
+            return
+        group = self._popen.pid
+        if self._popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+            return
+        for pid in self._bot_pids:
+            with contextlib.suppress(ProcessLookupError):
+                if os.getpgid(pid) == group:
+                    os.kill(pid, signal.SIGKILL)
 
     async def restart(self, *, graceful: bool = True) -> BotProcess:
         """Stop (SIGTERM, or SIGKILL when not graceful) and start again on the same database."""
@@ -204,11 +254,15 @@ class BotLauncher:
         env: Mapping[str, str] | None = None,
         wait_ready: bool = True,
         ready_timeout: float = READY_TIMEOUT,
+        prefix: Sequence[str] = (),
     ) -> BotProcess:
-        """Start `command run --api-url ... --db ...` and, by default, wait until it polls."""
+        """Start `command run --api-url ... --db ...` and, by default, wait until it polls.
+
+        `prefix` runs the bot under another program (a tracer such as strace), which must run
+        the rest of the line as its child; signals then go to that child."""
         number = len(self.processes) + 1
         db_path = db_path or self.workdir / "backchain.db"
-        argv = [*command, "run", "--api-url", self.server.api_url, "--db", str(db_path)]
+        argv = [*prefix, *command, "run", "--api-url", self.server.api_url, "--db", str(db_path)]
         process_env = _child_environment(env)
         if token_source == "file":
             token_file = self.workdir / f"token-{number}"
@@ -218,7 +272,9 @@ class BotLauncher:
             process_env["TELEGRAM_BOT_TOKEN"] = token
         argv += extra_args
         log_path = self.workdir / f"bot-{number}.log"
-        process = BotProcess(self.server, argv, process_env, log_path, db_path, token)
+        process = BotProcess(
+            self.server, argv, process_env, log_path, db_path, token, traced=bool(prefix)
+        )
         self.processes.append(process)
         return await process.start(wait_ready=wait_ready, ready_timeout=ready_timeout)
 
@@ -226,6 +282,7 @@ class BotLauncher:
         for process in self.processes:
             if process.running:
                 await process.kill()
+            process.kill_group()
 
 
 def _child_environment(overrides: Mapping[str, str] | None) -> dict[str, str]:
