@@ -244,7 +244,9 @@ class Conversation:
                 self.services, user, press, lambda: onboarding.focus_question(self.content)
             )
         if press.namespace in ("s", "tm"):
-            return session_flow.handle_press(self.services, user, incoming.chat_id, press)
+            return session_flow.handle_press(
+                self.services, user, incoming.chat_id, press, replayed=incoming.replayed
+            )
         if press.namespace == "oc":
             return outcomes_flow.handle_press(self.services, user, press)
         if press.namespace == "r":

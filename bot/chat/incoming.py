@@ -23,6 +23,8 @@ class Incoming:
     text: str = ""  # the message text, or the command name without "/"
     data: str = ""  # callback data of a pressed button
     args: str = ""  # what a command was typed with: "7:30" in "/remind 7:30"
+    # Handled again after a restart: its first reply may never have reached the person.
+    replayed: bool = False
 
     @classmethod
     def text_message(cls, user_id: int, chat_id: int, text: str) -> Incoming:
@@ -33,8 +35,8 @@ class Incoming:
         return cls(user_id, chat_id, Kind.TEXT, text=text)
 
     @classmethod
-    def press(cls, user_id: int, chat_id: int, data: str) -> Incoming:
-        return cls(user_id, chat_id, Kind.PRESS, data=data)
+    def press(cls, user_id: int, chat_id: int, data: str, replayed: bool = False) -> Incoming:
+        return cls(user_id, chat_id, Kind.PRESS, data=data, replayed=replayed)
 
     @classmethod
     def other(cls, user_id: int, chat_id: int) -> Incoming:

@@ -301,8 +301,36 @@ def _start_new(services: Services, user: User) -> Outcome:
     return outcome.say(pain_question(services, session_id, "before"))
 
 
-def handle_press(services: Services, user: User, chat_id: int, press: Press) -> Outcome | None:
-    """A session or timer button. None means stale or forged: the caller says it has expired."""
+def handle_press(
+    services: Services, user: User, chat_id: int, press: Press, replayed: bool = False
+) -> Outcome | None:
+    """A session or timer button. None means stale or forged: the caller says it has expired.
+
+    A press already counted says nothing (a double tap), unless it is `replayed` after a
+    restart: its first reply may have been lost, so the person gets where the session stands.
+    """
+    outcome = _handle_press(services, user, chat_id, press)
+    if replayed and outcome is not None and not outcome.replies:
+        return _where_it_stands(services, user, press) or outcome
+    return outcome
+
+
+def _where_it_stands(services: Services, user: User, press: Press) -> Outcome | None:
+    """The step or check a session waits for, or the summary of one just finished."""
+    if not isinstance(press, SessionPress) or isinstance(press, TimerTick | TimerEnd):
+        return None
+    try:
+        session = services.sessions.get(press.session, user.id)
+    except SessionNotFound:
+        return None
+    if not session.closed:
+        return Outcome().say(_current_reply(services, user, session))
+    if session.status == "finished":
+        return Outcome().say(_summary(services, user, session.id))
+    return None
+
+
+def _handle_press(services: Services, user: User, chat_id: int, press: Press) -> Outcome | None:
     if isinstance(press, NewSession):
         return begin(services, user, chat_id)
     if isinstance(press, DoctorChecked | NotCheckedYet):

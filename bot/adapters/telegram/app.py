@@ -94,6 +94,8 @@ class Wiring:
     bulk_pace: AsyncLimiter = field(default_factory=lambda: AsyncLimiter(1, 1 / 20))
     inbox_pruned_at: float = 0.0  # when the reminder tick last pruned the inbox
     warming: asyncio.Future[int] | None = None  # the reader being prepared after start
+    # Updates from the inbox handled again after a restart (a press there may need its reply).
+    replayed: set[int] = field(default_factory=set)
 
 
 class BotData:
@@ -376,7 +378,10 @@ async def on_press(update: Update, context: Context) -> None:
                 await point_to_private_chat(context, chat_id)
         else:
             pressed = message.message_id if message is not None else None
-            await deliver(context, Incoming.press(query.from_user.id, chat_id, data), pressed)
+            again = update.update_id in context.bot_data.wiring.replayed
+            context.bot_data.wiring.replayed.discard(update.update_id)
+            incoming = Incoming.press(query.from_user.id, chat_id, data, replayed=again)
+            await deliver(context, incoming, pressed)
     finally:
         # Telegram refuses to answer a query older than a few seconds, and answering can fail
         # like any call: the press has been handled either way.
@@ -447,6 +452,7 @@ async def replay_inbox(application: Application[Any, Any, Any, Any, BotData, Any
         if update is None:
             wiring.inbox.skip(stored.update_id, stored.payload)
             continue
+        wiring.replayed.add(update.update_id)
         await application.update_queue.put(update)
         replayed += 1
     if replayed:
