@@ -249,19 +249,28 @@ class Concept:
         return False
 
 
-# Where the words of a text start, by every beginning of up to KEY_LENGTH letters of the word.
-WordStarts = dict[str, list[int]]
+class WordStarts(dict[str, list[int]]):
+    """Where the words of one text that begin with a key start, looked up when first asked."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def __missing__(self, key: str) -> list[int]:
+        text = self.text
+        found = [0] if text.startswith(key) else []
+        needle = " " + key
+        at = text.find(needle)
+        while at >= 0:
+            found.append(at + 1)
+            at = text.find(needle, at + 1)
+        self[key] = found
+        return found
 
 
 def word_starts(text: str) -> WordStarts:
-    """For each beginning ("n", "nu", "num") of a word of `text`, where such words start."""
-    starts: WordStarts = {}
-    position = 0
-    for word in text.split(" "):
-        for end in range(1, min(len(word), KEY_LENGTH) + 1):
-            starts.setdefault(word[:end], []).append(position)
-        position += len(word) + 1
-    return starts
+    """Where the words of `text` beginning with any key start (computed per key, when asked)."""
+    return WordStarts(text)
 
 
 def _matches_at_word_starts(
@@ -275,7 +284,7 @@ def _matches_at_word_starts(
     """
     matches = []
     for key in concept.starter_keys.intersection(message_keys):
-        positions = starts.get(key)
+        positions = starts[key]
         if not positions:
             continue
         pattern = concept.pattern_at(key, message_keys, words)
