@@ -46,6 +46,7 @@ class Asker:
     def as_text(self, question: str, user_id: int | None = None) -> str:
         """Exactly the chat's reply, rendered as plain text (each user on a private in-memory
         database, so a thread lasts as long as one `--dialogue` conversation)."""
+        from backchain.bot import buildcache
         from backchain.bot.adapters.plain import render_reply
         from backchain.bot.chat.conversation import Conversation
         from backchain.bot.chat.incoming import Incoming
@@ -53,7 +54,8 @@ class Asker:
         from backchain.storage import Storage
 
         if self._conversation is None:
-            services = Services(self.content, self.matcher, Storage.open(None))
+            storage = Storage.open(None, schema_cache=buildcache.cache_dir())
+            services = Services(self.content, self.matcher, storage)
             self._conversation = Conversation(services)
         user = self.new_user() if user_id is None else user_id
         outcome = self._conversation.handle(Incoming.text_message(user, user, question))
