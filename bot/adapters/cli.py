@@ -6,11 +6,12 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from backchain.bot.errors import BackchainError
-from backchain.bot.understanding.understand import Context, Meaning, Understanding
+from backchain.bot.understanding.understand import Context, Meaning, Understander, Understanding
 
 EXIT_USAGE = 2
 
@@ -25,14 +26,20 @@ class Asker:
     def __init__(self, content_dir: Path | None):
         # From the content module, not chat.services: that one opens the storage layer, whose
         # import alone (sqlite-utils) would double the time `backchain ask --json` takes.
-        from backchain.bot.chat.reading import build_understander
         from backchain.bot.content import build_matcher, open_content
 
         self.content = open_content(content_dir)
         self.matcher = build_matcher(self.content)
-        self.understander = build_understander(self.content, self.matcher)
         self._conversation: Any = None
         self._next_user = 0
+
+    @cached_property
+    def understander(self) -> Understander:
+        """The reader `--json` reports on (built on first use: plain text asks the chat, whose
+        services build their own)."""
+        from backchain.bot.chat.reading import build_understander
+
+        return build_understander(self.content, self.matcher)
 
     def new_user(self) -> int:
         """A user the chat has never met: an empty thread."""
