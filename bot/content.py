@@ -109,10 +109,13 @@ class Content:
 
     @cached_property
     def timezones(self) -> TimezoneIndex:
-        # Not kept: the index is built from the zones installed on this machine as well.
         from backchain.bot.routine.timezones import build_index
 
-        return build_index(self.directory / "timezone_aliases.yaml")
+        return self._built(
+            "timezones",
+            lambda: build_index(self.directory / "timezone_aliases.yaml"),
+            _installed_zones,
+        )
 
     @cached_property
     def follow_ups(self) -> FollowUpRules:
@@ -139,14 +142,19 @@ class Content:
             return None
         return buildcache.key_of("content", [*files, *buildcache.package_sources()], ())
 
-    def _built(self, part: str, build: Callable[[], _Part]) -> _Part:
-        """The part `build` makes, from the build cache when these files and this code have
-        built and validated it before (a broken file is never kept: it raises every time)."""
+    def _built(
+        self, part: str, build: Callable[[], _Part], more: Callable[[], bytes] | None = None
+    ) -> _Part:
+        """The part `build` makes, from the build cache when these files and this code (and
+        `more()`, whatever else the part is built from) have built and validated it before.
+        A broken file is never kept: it raises every time."""
         from backchain.bot import buildcache
 
         fingerprint = self._fingerprint
         if fingerprint is None:
             return build()
+        if more is not None:
+            fingerprint = buildcache.key_of(part, [fingerprint.encode(), more()], ())
         return buildcache.cached(f"content-{part}-{fingerprint}", build)
 
     def load_all(self) -> Content:
@@ -186,6 +194,20 @@ PARTS = (
     "care",
     "timezones",
 )
+
+
+def _installed_zones() -> bytes:
+    """What the time zone index is built from besides its file: the zones installed here and
+    the tzdata release whose links name the old zones."""
+    from zoneinfo import available_timezones
+
+    try:
+        import tzdata
+
+        release = str(tzdata.__version__)
+    except ImportError:
+        release = "none"
+    return "\n".join([release, *sorted(available_timezones())]).encode()
 
 
 def default_content_dir() -> Path:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from backchain.bot import buildcache, yamlfile
+from backchain.bot import content as content_module
 from backchain.bot.chat import messages
 from backchain.bot.content import PARTS, build_matcher, load_content, open_content
 from backchain.bot.errors import ContentError
@@ -95,7 +96,7 @@ def test_content_read_back_is_the_content_built(
     built = load_content(None)
     assert built.follow_ups.remember_minutes > 0
     kept = {p.name.split("-")[1] for p in folder.glob("content-*.pickle")}
-    assert kept == set(PARTS) - {"red_flags", "timezones"} | {"follow_ups"}
+    assert kept == set(PARTS) - {"red_flags"} | {"follow_ups"}  # red flags: a cache of their own
 
     def no_yaml(path: Path) -> None:
         raise AssertionError(f"{path} parsed again")
@@ -103,7 +104,7 @@ def test_content_read_back_is_the_content_built(
     for module in (messages, followup, precautions, care, safety):
         monkeypatch.setattr(module, "read_yaml_mapping", no_yaml)
     monkeypatch.setattr(yamlfile, "read_yaml_mapping", no_yaml)
-    again = open_content(None)  # the kept parts only: the time zones are always built
+    again = load_content(None)
     assert again.follow_ups == built.follow_ups
     for part in kept - {"messages"}:
         assert getattr(again, part) == getattr(built, part), part
@@ -133,3 +134,12 @@ def test_a_change_in_the_code_is_a_new_fingerprint(
     sources = buildcache.package_sources()
     monkeypatch.setattr(buildcache, "package_sources", lambda: [*sources, b"# one more line"])
     assert open_content(None)._fingerprint not in (before, None)
+
+
+def test_other_installed_zones_build_another_time_zone_index(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_content(None)
+    monkeypatch.setattr(content_module, "_installed_zones", lambda: b"2099a\nEurope/Nowhere")
+    assert open_content(None).timezones.keys  # built again, under a key of its own
+    assert len(list(folder.glob("content-timezones-*.pickle"))) == 2
