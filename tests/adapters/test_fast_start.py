@@ -34,7 +34,7 @@ async def build():
     async with httpx.AsyncClient() as client:
         return client
 asyncio.run(build())
-extras = ("trio", "rich", "pygments", "httpx._main", "cryptography")
+extras = ("trio", "rich", "pygments", "httpx._main", "cryptography", "tornado")
 unused = [m for m in extras if m in sys.modules]
 assert unused == [], unused
 import trio
@@ -44,6 +44,9 @@ assert trio.run(trio.sleep, 0) is None and callable(httpx._main.main)
 digest = Hash(SHA256())
 digest.update(b"backchain")
 assert len(digest.finalize()) == 32
+from backchain.bot.adapters.telegram.webhook import run_webhook  # its own tornado server
+import tornado.web
+assert callable(run_webhook) and tornado.web.Application
 """
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
