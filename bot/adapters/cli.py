@@ -8,10 +8,14 @@ import sys
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from backchain.bot.adapters import collector
 from backchain.bot.errors import BackchainError
-from backchain.bot.understanding.understand import Context, Meaning, Understander, Understanding
+
+# The core is imported inside the commands, once `main` has turned the collector off.
+if TYPE_CHECKING:
+    from backchain.bot.understanding.understand import Context, Understander, Understanding
 
 EXIT_USAGE = 2
 
@@ -48,6 +52,8 @@ class Asker:
 
     def as_json(self, question: str, context: Context | None = None) -> dict[str, Any]:
         """What the chat understands of `question`, as one JSON-ready object."""
+        from backchain.bot.understanding.understand import Context
+
         return understanding_json(self.understander.understand(question, context or Context()))
 
     def as_text(self, question: str, user_id: int | None = None) -> str:
@@ -70,6 +76,8 @@ class Asker:
 
 
 def understanding_json(understanding: Understanding) -> dict[str, Any]:
+    from backchain.bot.understanding.understand import Meaning
+
     result = understanding.match
     red = understanding.is_red_flag
     topic = understanding.topic
@@ -110,6 +118,9 @@ def _conversations(lines: Iterable[str]) -> Iterable[list[str]]:
 
 
 def _dialogues(asker: Asker, as_json: bool) -> int:
+    from backchain.bot.understanding.understand import Context
+
+    collector.started()  # any number of turns may follow
     out = sys.stdout
     for turns in _conversations(_stdin_lines()):
         context = Context()
@@ -134,6 +145,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not args.question:
         if not args.json:
             raise BackchainError("give a question, or use --json to read questions from stdin")
+        collector.started()  # any number of questions may follow
         out = sys.stdout
         for line in _stdin_lines():
             out.write(json.dumps(asker.as_json(line)) + "\n")
@@ -370,6 +382,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with collector.off_until_started():
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
