@@ -66,6 +66,19 @@ def files_of(root: Path, names: Iterable[str]) -> list[bytes]:
     return chunks
 
 
+def package_sources() -> list[bytes]:
+    """The source of every module of the bot package and of the root modules it shares, each
+    preceded by its name: a key over them changes with any release or edit of that code."""
+    import backchain.bot  # binds `backchain` too
+
+    chunks: list[bytes] = []
+    for package, pattern in ((backchain.bot, "**/*.py"), (backchain, "*.py")):
+        folder = Path(str(package.__file__)).parent
+        for file in sorted(folder.glob(pattern)):
+            chunks += [str(file.relative_to(folder)).encode(), file.read_bytes()]
+    return chunks
+
+
 def cached(key: str, build: Callable[[], _T]) -> _T:
     """The value stored under `key`, or `build()` stored there for next time."""
     folder = cache_dir()

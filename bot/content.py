@@ -4,14 +4,18 @@ precautions, safety words, session care and time zone aliases.
 Each part is read and validated the first time it is used; `load_content` reads every part at
 once (the bot and `backchain content check` fail at start on any broken file), while
 `open_content` lets a one-shot command (`backchain ask`) read only the parts it needs.
+
+Most parts are kept in the build cache once validated (see `Content._built`), so a start reads
+them back instead of parsing YAML, as long as no content file and no line of code changed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from backchain.bot.errors import ContentError
 
@@ -21,11 +25,14 @@ if TYPE_CHECKING:
     from backchain.bot.routine.precautions import Precautions
     from backchain.bot.routine.program import Program
     from backchain.bot.routine.timezones import TimezoneIndex
+    from backchain.bot.understanding.followup import FollowUpRules
     from backchain.bot.understanding.matcher import Matcher
     from backchain.bot.understanding.redflags import RedFlagScreen
     from backchain.bot.understanding.safety import SafetyWords
     from backchain.bot.understanding.smalltalk import SmallTalk
     from backchain.bot.understanding.topics import Topic
+
+_Part = TypeVar("_Part")
 
 
 class Content:
@@ -38,10 +45,11 @@ class Content:
     def topics(self) -> dict[str, Topic]:
         from backchain.bot.understanding.topics import load_topics
 
-        return load_topics(self.directory / "topics")
+        return self._built("topics", lambda: load_topics(self.directory / "topics"))
 
     @cached_property
     def red_flags(self) -> RedFlagScreen:
+        # Not kept here: the red-flag loader caches its compiled tables itself.
         from backchain.bot.understanding.redflags import load_red_flags
 
         return load_red_flags(self.directory / "red_flags.yaml")
@@ -50,46 +58,104 @@ class Content:
     def messages(self) -> Messages:
         from backchain.bot.chat.messages import load_messages
 
-        return load_messages(self.directory / "messages.yaml")
+        return self._built("messages", lambda: load_messages(self.directory / "messages.yaml"))
 
     @cached_property
     def program(self) -> Program:
         from backchain.bot.routine.program import load_program
 
-        return load_program(self.directory / "program.yaml", self.topics)
+        return self._built(
+            "program", lambda: load_program(self.directory / "program.yaml", self.topics)
+        )
 
     @cached_property
     def smalltalk(self) -> SmallTalk:
         from backchain.bot.understanding.smalltalk import load_smalltalk
 
-        return load_smalltalk(self.directory / "smalltalk.yaml", set(self.messages.keys()))
+        return self._built(
+            "smalltalk",
+            lambda: load_smalltalk(self.directory / "smalltalk.yaml", set(self.messages.keys())),
+        )
 
     @cached_property
     def precautions(self) -> Precautions:
         from backchain.bot.routine.precautions import load_precautions
 
-        return load_precautions(self.directory / "health.yaml", self.program.steps)
+        return self._built(
+            "precautions",
+            lambda: load_precautions(self.directory / "health.yaml", self.program.steps),
+        )
 
     @cached_property
     def care(self) -> SessionCare:
         from backchain.bot.routine.care import load_care
 
-        program = self.program
-        phases = {phase.id for phase in program.phases}
-        return load_care(self.directory / "program.yaml", phases, set(program.steps))
+        def build() -> SessionCare:
+            program = self.program
+            phases = {phase.id for phase in program.phases}
+            return load_care(self.directory / "program.yaml", phases, set(program.steps))
+
+        return self._built("care", build)
 
     @cached_property
     def safety(self) -> SafetyWords:
         from backchain.bot.understanding.safety import load_safety_words
 
-        conditions = [(c.topic, c.mentions) for c in self.precautions.ordered()]
-        return load_safety_words(self.directory / "safety.yaml", conditions, set(self.topics))
+        def build() -> SafetyWords:
+            conditions = [(c.topic, c.mentions) for c in self.precautions.ordered()]
+            return load_safety_words(self.directory / "safety.yaml", conditions, set(self.topics))
+
+        return self._built("safety", build)
 
     @cached_property
     def timezones(self) -> TimezoneIndex:
         from backchain.bot.routine.timezones import build_index
 
-        return build_index(self.directory / "timezone_aliases.yaml")
+        return self._built(
+            "timezones",
+            lambda: build_index(self.directory / "timezone_aliases.yaml"),
+            _installed_zones,
+        )
+
+    @cached_property
+    def follow_ups(self) -> FollowUpRules:
+        """The rules of the conversation's thread (conversation.yaml), read by the understander;
+        not one of PARTS, so `backchain content check` reads what it always read."""
+        from backchain.bot.understanding.followup import load_follow_ups
+
+        return self._built(
+            "follow_ups",
+            lambda: load_follow_ups(self.directory / "conversation.yaml", set(self.topics)),
+        )
+
+    @cached_property
+    def _fingerprint(self) -> str | None:
+        """A hash of every content file and of all the bot's code: a part kept under it is
+        exactly what these files and this code build. None without a build cache."""
+        from backchain.bot import buildcache
+
+        if buildcache.cache_dir() is None:
+            return None
+        try:
+            files = buildcache.files_of(self.directory, (*FILES, "conversation.yaml"))
+        except OSError:  # a missing file: its part raises ContentError when it is read
+            return None
+        return buildcache.key_of("content", [*files, *buildcache.package_sources()], ())
+
+    def _built(
+        self, part: str, build: Callable[[], _Part], more: Callable[[], bytes] | None = None
+    ) -> _Part:
+        """The part `build` makes, from the build cache when these files and this code (and
+        `more()`, whatever else the part is built from) have built and validated it before.
+        A broken file is never kept: it raises every time."""
+        from backchain.bot import buildcache
+
+        fingerprint = self._fingerprint
+        if fingerprint is None:
+            return build()
+        if more is not None:
+            fingerprint = buildcache.key_of(part, [fingerprint.encode(), more()], ())
+        return buildcache.cached(f"content-{part}-{fingerprint}", build)
 
     def load_all(self) -> Content:
         """Read and validate every part now; the first broken file raises ContentError."""
@@ -128,6 +194,20 @@ PARTS = (
     "care",
     "timezones",
 )
+
+
+def _installed_zones() -> bytes:
+    """What the time zone index is built from besides its file: the zones installed here and
+    the tzdata release whose links name the old zones."""
+    from zoneinfo import available_timezones
+
+    try:
+        import tzdata
+
+        release = str(tzdata.__version__)
+    except ImportError:
+        release = "none"
+    return "\n".join([release, *sorted(available_timezones())]).encode()
 
 
 def default_content_dir() -> Path:

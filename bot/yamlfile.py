@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-import yaml
 from backchain.bot.errors import ContentError
 
 _Model = TypeVar("_Model")
@@ -33,10 +32,15 @@ class OpenModel(msgspec.Struct, frozen=True):
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
     """Load `path` with `yaml.safe_load` and insist on a mapping at the top."""
+    # Imported here: content read back from the build cache needs no YAML parser at all.
+    import yaml
+
     if not path.is_file():
         raise ContentError(str(path), "file is missing")
+    # The C parser when PyYAML was built with it (several times faster); the same safe subset.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ContentError(str(path), f"not valid YAML ({first_line})") from exc
@@ -157,10 +161,6 @@ def _plain(problem: str) -> str:
         if problem.startswith(msgspec_words):
             return ours + problem[len(msgspec_words) :]
     return problem
-
-
-# The C parser when PyYAML was built with it (several times faster); the same safe subset.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 # Field by field checks, still used by the red-flag loader until it declares its models too.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from backchain.storage._sqlite_utils import Database
 from backchain.storage.times import from_db_time, to_db_time
-from sqlite_utils import Database
 
 _FIELDS = ("topic", "facet", "step_topic", "red_flag_level", "red_flag_rule")
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from backchain.storage._sqlite_utils import Database
 from backchain.storage.times import maybe_from_db_time, to_db_time
-from sqlite_utils import Database
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from backchain.storage._sqlite_utils import Database
 from backchain.storage.database import write_turn
 from backchain.storage.times import to_db_time
-from sqlite_utils import Database
 
 PENDING = "pending"
 DONE = "done"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from backchain.storage._sqlite_utils import Database
 from backchain.storage.times import from_db_time, to_db_time
-from sqlite_utils import Database
 
 SCALES = ("psfs", "peg")
 PEG_ITEMS = ("pain", "enjoyment", "activity")

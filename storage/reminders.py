@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from backchain.storage._sqlite_utils import Database
 from backchain.storage.times import from_db_time, maybe_from_db_time, to_db_time
-from sqlite_utils import Database
 
 # Three parameters a row keeps each statement far below SQLite's 32,766-variable limit.
 ROWS_PER_STATEMENT = 1000

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from backchain.storage._sqlite_utils import Database, Migrations
 from backchain.storage.times import canonical
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
 from backchain.text import normalize
 

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from backchain.storage._sqlite_utils import Database
 from backchain.storage.times import from_db_time, maybe_from_db_time, to_db_time
-from sqlite_utils import Database
 
 from backchain.records import (
     CLOSED,

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from backchain.storage._sqlite_utils import Database
 from backchain.storage.times import to_db_time
-from sqlite_utils import Database
 
 WINDOWS = (1, 7, 30)
 

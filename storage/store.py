@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from backchain.storage._sqlite_utils import Database
 from backchain.storage.context import ContextRepository
 from backchain.storage.database import BUSY_TIMEOUT_MS, open_database, write_turn
 from backchain.storage.health import HealthRepository
@@ -17,7 +18,6 @@ from backchain.storage.routine_settings import RoutineSettingsRepository
 from backchain.storage.sessions import SessionRepository
 from backchain.storage.stats import OperatorFigures
 from backchain.storage.users import UserRepository
-from sqlite_utils import Database
 
 
 class Storage:
@@ -42,13 +42,17 @@ class Storage:
 
     @classmethod
     def open(
-        cls, path: str | Path | None = None, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+        cls,
+        path: str | Path | None = None,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        schema_cache: Path | None = None,
     ) -> Storage:
         """Open (creating and migrating if needed) the database at `path`; None for in-memory.
 
-        `busy_timeout_ms`: how long one statement may wait for another process's lock.
+        `busy_timeout_ms`: how long one statement may wait for another process's lock;
+        `schema_cache`: a folder where an in-memory database finds its schema ready-made.
         """
-        return cls(open_database(path, busy_timeout_ms))
+        return cls(open_database(path, busy_timeout_ms, schema_cache))
 
     @contextmanager
     def turn(self) -> Iterator[None]:

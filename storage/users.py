@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from backchain.storage._sqlite_utils import Database
 from backchain.storage.times import to_db_time
-from sqlite_utils import Database
 
 # Every table that holds a user's data, children first so deletion respects foreign keys.
 USER_TABLES = (

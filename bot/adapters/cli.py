@@ -6,11 +6,16 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from backchain.bot.adapters import collector
 from backchain.bot.errors import BackchainError
-from backchain.bot.understanding.understand import Context, Meaning, Understanding
+
+# The core is imported inside the commands, once `main` has turned the collector off.
+if TYPE_CHECKING:
+    from backchain.bot.understanding.understand import Context, Understander, Understanding
 
 EXIT_USAGE = 2
 
@@ -25,14 +30,20 @@ class Asker:
     def __init__(self, content_dir: Path | None):
         # From the content module, not chat.services: that one opens the storage layer, whose
         # import alone (sqlite-utils) would double the time `backchain ask --json` takes.
-        from backchain.bot.chat.reading import build_understander
         from backchain.bot.content import build_matcher, open_content
 
         self.content = open_content(content_dir)
         self.matcher = build_matcher(self.content)
-        self.understander = build_understander(self.content, self.matcher)
         self._conversation: Any = None
         self._next_user = 0
+
+    @cached_property
+    def understander(self) -> Understander:
+        """The reader `--json` reports on (built on first use: plain text asks the chat, whose
+        services build their own)."""
+        from backchain.bot.chat.reading import build_understander
+
+        return build_understander(self.content, self.matcher)
 
     def new_user(self) -> int:
         """A user the chat has never met: an empty thread."""
@@ -41,11 +52,14 @@ class Asker:
 
     def as_json(self, question: str, context: Context | None = None) -> dict[str, Any]:
         """What the chat understands of `question`, as one JSON-ready object."""
+        from backchain.bot.understanding.understand import Context
+
         return understanding_json(self.understander.understand(question, context or Context()))
 
     def as_text(self, question: str, user_id: int | None = None) -> str:
         """Exactly the chat's reply, rendered as plain text (each user on a private in-memory
         database, so a thread lasts as long as one `--dialogue` conversation)."""
+        from backchain.bot import buildcache
         from backchain.bot.adapters.plain import render_reply
         from backchain.bot.chat.conversation import Conversation
         from backchain.bot.chat.incoming import Incoming
@@ -53,7 +67,8 @@ class Asker:
         from backchain.storage import Storage
 
         if self._conversation is None:
-            services = Services(self.content, self.matcher, Storage.open(None))
+            storage = Storage.open(None, schema_cache=buildcache.cache_dir())
+            services = Services(self.content, self.matcher, storage)
             self._conversation = Conversation(services)
         user = self.new_user() if user_id is None else user_id
         outcome = self._conversation.handle(Incoming.text_message(user, user, question))
@@ -61,6 +76,8 @@ class Asker:
 
 
 def understanding_json(understanding: Understanding) -> dict[str, Any]:
+    from backchain.bot.understanding.understand import Meaning
+
     result = understanding.match
     red = understanding.is_red_flag
     topic = understanding.topic
@@ -101,6 +118,9 @@ def _conversations(lines: Iterable[str]) -> Iterable[list[str]]:
 
 
 def _dialogues(asker: Asker, as_json: bool) -> int:
+    from backchain.bot.understanding.understand import Context
+
+    collector.started()  # any number of turns may follow
     out = sys.stdout
     for turns in _conversations(_stdin_lines()):
         context = Context()
@@ -125,6 +145,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not args.question:
         if not args.json:
             raise BackchainError("give a question, or use --json to read questions from stdin")
+        collector.started()  # any number of questions may follow
         out = sys.stdout
         for line in _stdin_lines():
             out.write(json.dumps(asker.as_json(line)) + "\n")
@@ -361,6 +382,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with collector.off_until_started():
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

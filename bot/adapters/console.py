@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
+from backchain.bot.adapters import collector
 from backchain.bot.adapters.config import Settings
 from backchain.bot.adapters.plain import plain_text, render_reply
 from backchain.bot.chat.conversation import Conversation
@@ -140,6 +141,7 @@ class ConsoleChat:
 def run_console(settings: Settings, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     """Chat until end of input or "quit"."""
     services = build_services(settings.db_path, settings.content_dir, files_dir=settings.files_dir)
+    collector.started()
     chat = ConsoleChat(services, out)
     chat.start_reminders(settings.reminder_tick_seconds)
     interactive = stdin.isatty()

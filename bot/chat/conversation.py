@@ -6,10 +6,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from backchain.bot.chat import answers, callbacks, onboarding
-from backchain.bot.chat import export as export_flow
 from backchain.bot.chat import health as health_flow
 from backchain.bot.chat import outcomes as outcomes_flow
-from backchain.bot.chat import progress as progress_flow
 from backchain.bot.chat import reminders as reminder_flow
 from backchain.bot.chat import session as session_flow
 from backchain.bot.chat.callbacks import (
@@ -90,8 +88,8 @@ class Conversation:
             "topics": lambda u, i: Outcome().say(answers.groups_reply(self.content)),
             "forget": lambda u, i: Outcome().say(self._forget_question()),
             "session": lambda u, i: session_flow.begin(self.services, u, incoming.chat_id),
-            "progress": lambda u, i: progress_flow.progress(self.services, u),
-            "export": lambda u, i: export_flow.export(self.services, u),
+            "progress": self._progress,
+            "export": self._export,
             "remind": self._remind,
             "timezone": self._timezone,
             "reminders": lambda u, i: reminder_flow.show(self.services, u),
@@ -100,6 +98,18 @@ class Conversation:
         if handler is None:
             return Outcome().say(Reply(self.msg("unknown_command")))
         return handler(user, incoming)
+
+    # The progress and export flows (charts, files) are imported on first use: a question, the
+    # most common input and all that `backchain ask` sends, never needs them.
+    def _progress(self, user: User, incoming: Incoming) -> Outcome:
+        from backchain.bot.chat import progress as progress_flow
+
+        return progress_flow.progress(self.services, user)
+
+    def _export(self, user: User, incoming: Incoming) -> Outcome:
+        from backchain.bot.chat import export as export_flow
+
+        return export_flow.export(self.services, user)
 
     def _remind(self, user: User, incoming: Incoming) -> Outcome:
         if incoming.args:
@@ -282,6 +292,8 @@ class Conversation:
         if isinstance(press, ForgetYes) and self._minute() - press.minute > FORGET_CONFIRM_MINUTES:
             return Outcome().say(Reply(self.msg("forget_expired")))
         if isinstance(press, ForgetYes):
+            from backchain.bot.chat import export as export_flow
+
             self.services.users.delete_everything(user.id)
             export_flow.remove_user_files(self.services, user.id)
             return Outcome(cancel_timers=[f"user:{user.id}:"]).say(Reply(self.msg("forgotten")))

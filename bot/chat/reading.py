@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from backchain.bot.content import Content
-from backchain.bot.understanding.followup import load_follow_ups
 from backchain.bot.understanding.matcher import Matcher
 from backchain.bot.understanding.textnorm import normalize
 from backchain.bot.understanding.understand import Understander
@@ -12,7 +11,7 @@ from backchain.bot.understanding.understand import Understander
 
 def build_understander(content: Content, matcher: Matcher) -> Understander:
     """The one reader of messages, over the matcher and the content's rules."""
-    rules = load_follow_ups(content.directory / "conversation.yaml", set(content.topics))
+    rules = content.follow_ups
     topics = content.topics.values()
     massage = {t.id for t in topics if t.group == "kits"} | rules.general_topics
     parts = frozenset(t.id for t in topics if t.group == "anatomy")

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from aiolimiter import AsyncLimiter
 from backchain.bot.adapters.clock import file_clock
 from backchain.bot.adapters.config import Settings
@@ -571,9 +572,16 @@ def build_application(
         )
     else:
         timeout = settings.send_timeout
-        builder = builder.request(
-            HTTPXRequest(connection_pool_size=256, read_timeout=timeout, write_timeout=timeout)
-        ).get_updates_request(InboxRequest(inbox, patience=settings.db_patience))
+        # One TLS context for both clients: each would otherwise build its own, exactly alike,
+        # and loading the CA bundle is most of what building a client costs at start.
+        tls = {"verify": httpx.create_ssl_context()}
+        sending = HTTPXRequest(
+            connection_pool_size=256, read_timeout=timeout, write_timeout=timeout, httpx_kwargs=tls
+        )
+        polling = HTTPXRequest(connection_pool_size=1, httpx_kwargs=tls)
+        builder = builder.request(sending).get_updates_request(
+            InboxRequest(inbox, polling, settings.db_patience)
+        )
     if settings.api_url:
         base = settings.api_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")

@@ -8,6 +8,7 @@ import logging
 import signal
 from typing import Any
 
+from backchain.bot.adapters import collector
 from backchain.bot.adapters.config import Settings
 from backchain.bot.adapters.logsafety import configure_logging, redacted_token
 from backchain.bot.adapters.telegram.app import BotData, build_application
@@ -64,6 +65,7 @@ def run_telegram(settings: Settings) -> int:
     assert settings.token
     configure_logging(settings.token, json_lines=settings.json_logs)
     application = build_application(settings)
+    collector.started()
     wiring = application.bot_data.wiring
     if settings.metrics_port:
         wiring.metrics.serve(settings.metrics_port, settings.metrics_address)
