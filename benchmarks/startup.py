@@ -1,6 +1,6 @@
 """How long Backchain takes to start: a cold `backchain ask` and the bot until it polls.
 
-usage: python -m benchmarks.startup [--runs N] [--question TEXT]
+usage: python -m benchmarks.startup [--runs N] [--question TEXT] [--python PATH]
 
 Prints medians over N runs (5 by default) of fresh processes, each from process start:
 - `backchain ask QUESTION` and `backchain ask --json QUESTION`: wall time until the process exits,
@@ -100,7 +100,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--question", default="why does my hip hurt")
+    parser.add_argument(
+        "--python",
+        help="the interpreter of an installed Backchain (e.g. a virtual environment's "
+        "bin/python with the wheel installed) instead of this one",
+    )
     args = parser.parse_args()
+    if args.python:
+        BACKCHAIN[0] = args.python
     for name, arguments in (
         ("backchain ask", [args.question]),
         ("backchain ask --json", ["--json", args.question]),

@@ -15,6 +15,7 @@ from backchain.bot.errors import BackchainError
 
 # The core is imported inside the commands, once `main` has turned the collector off.
 if TYPE_CHECKING:
+    from backchain.bot.chat.replies import Reply
     from backchain.bot.understanding.understand import Context, Understander, Understanding
 
 EXIT_USAGE = 2
@@ -39,8 +40,8 @@ class Asker:
 
     @cached_property
     def understander(self) -> Understander:
-        """The reader `--json` reports on (built on first use: plain text asks the chat, whose
-        services build their own)."""
+        """The reader `--json` and a single plain question use (built on first use: in a
+        dialogue the chat's services build their own)."""
         from backchain.bot.chat.reading import build_understander
 
         return build_understander(self.content, self.matcher)
@@ -57,10 +58,27 @@ class Asker:
         return understanding_json(self.understander.understand(question, context or Context()))
 
     def as_text(self, question: str, user_id: int | None = None) -> str:
-        """Exactly the chat's reply, rendered as plain text (each user on a private in-memory
-        database, so a thread lasts as long as one `--dialogue` conversation)."""
-        from backchain.bot import buildcache
+        """Exactly the chat's reply, rendered as plain text.
+
+        A single question is what a new user's first message gets, which needs no storage
+        (`chat.replying.first_answer`); in `--dialogue` each user talks to the real
+        conversation on a private in-memory database, so a thread lasts one conversation.
+        """
         from backchain.bot.adapters.plain import render_reply
+        from backchain.bot.chat.incoming import Incoming, Kind
+
+        incoming = Incoming.text_message(0, 0, question)
+        if user_id is None and incoming.kind is Kind.TEXT:
+            from backchain.bot.chat.replying import first_answer
+
+            outcome = first_answer(self.content, self.understander, question)
+            return "\n\n".join(render_reply(reply) for reply in outcome.replies)
+        return "\n\n".join(
+            render_reply(reply) for reply in self._in_conversation(question, user_id)
+        )
+
+    def _in_conversation(self, question: str, user_id: int | None) -> list[Reply]:
+        from backchain.bot import buildcache
         from backchain.bot.chat.conversation import Conversation
         from backchain.bot.chat.incoming import Incoming
         from backchain.bot.chat.services import Services
@@ -72,7 +90,7 @@ class Asker:
             self._conversation = Conversation(services)
         user = self.new_user() if user_id is None else user_id
         outcome = self._conversation.handle(Incoming.text_message(user, user, question))
-        return "\n\n".join(render_reply(reply) for reply in outcome.replies)
+        return list(outcome.replies)
 
 
 def understanding_json(understanding: Understanding) -> dict[str, Any]:

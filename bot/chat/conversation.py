@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from backchain.bot.chat import answers, callbacks, onboarding
+from backchain.bot.chat import answers, callbacks, onboarding, replying
 from backchain.bot.chat import health as health_flow
 from backchain.bot.chat import outcomes as outcomes_flow
 from backchain.bot.chat import reminders as reminder_flow
@@ -23,13 +23,13 @@ from backchain.bot.chat.incoming import Incoming, Kind
 from backchain.bot.chat.replies import Button, Outcome, Reply
 from backchain.bot.chat.services import Services
 from backchain.bot.routine.plan import SessionPlan
+from backchain.bot.understanding.textnorm import MAX_INPUT_CHARS
 from backchain.bot.understanding.understand import Context, Meaning, Understanding
 from backchain.storage.context import StoredContext
 from backchain.storage.sessions import StoredSession
 from backchain.storage.users import User
 
 # Telegram's own limit on an incoming message; longer console lines are cut to the same size.
-MAX_INPUT_CHARS = 4096
 
 # A "Yes, delete everything" button older than this has expired.
 FORGET_CONFIRM_MINUTES = 5
@@ -163,10 +163,8 @@ class Conversation:
         return outcome.say(offer) if offer is not None else outcome
 
     def answer_in_public(self, text: str) -> Outcome:
-        """A question asked where no one's thread is kept (a group): understood on its own and
-        answered as a first question in the private chat would be; nothing is read or stored."""
-        understanding = self.services.understander.understand(text[:MAX_INPUT_CHARS], Context())
-        return Outcome().say(self._reply_for(understanding, owned_tools=[]))
+        """A question asked where no one's thread is kept (a group): nothing read or stored."""
+        return replying.public_answer(self.content, self.services.understander, text)
 
     def _answer(self, user: User, text: str, understanding: Understanding) -> Outcome:
         if understanding.meaning not in (Meaning.SMALL_TALK, Meaning.RED_FLAG_FOLLOW_UP):
@@ -179,22 +177,7 @@ class Conversation:
                 None,
                 self.services.clock(),
             )
-        return Outcome().say(self._reply_for(understanding, user.owned_tools))
-
-    def _reply_for(self, understanding: Understanding, owned_tools: list[str]) -> Reply:
-        """What the chat says to what it understood (the thread already applied)."""
-        if understanding.flag is not None:
-            return answers.red_flag_reply(understanding.flag, self.content)
-        if understanding.meaning is Meaning.SMALL_TALK and understanding.small_talk:
-            return Reply(self.msg(understanding.small_talk))
-        if understanding.meaning is Meaning.RED_FLAG_FOLLOW_UP and understanding.red_flag_level:
-            return answers.red_flag_follow_up_reply(understanding.red_flag_level, self.content)
-        result = understanding.match
-        if understanding.meaning is Meaning.AMBIGUOUS and result is not None:
-            return answers.ambiguous_reply(result, self.content)
-        if understanding.meaning is not Meaning.TOPIC:
-            return answers.not_sure_reply(self.content)
-        return answers.answer(understanding, self.content, owned_tools)
+        return Outcome().say(replying.reply_for(understanding, self.content, user.owned_tools))
 
     # --- the thread ------------------------------------------------------------------------
 

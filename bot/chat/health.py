@@ -22,22 +22,17 @@ from backchain.bot.chat.callbacks import (
     Press,
 )
 from backchain.bot.chat.replies import Button, Outcome, Reply
+from backchain.bot.chat.replying import health_offer
 from backchain.bot.chat.services import Services
 from backchain.bot.routine.precautions import (
     SIDES,
     Condition,
     HealthProfile,
-    Precautions,
     doctor_first,
     intro_lines,
 )
-from backchain.bot.understanding.textnorm import normalize, phrase_positions
 from backchain.storage.health import StoredHealth
 from backchain.storage.users import User
-
-# Words that, just before a mention, say the person does not have it ("I'm not pregnant").
-_NEGATIONS = frozenset({"not", "no", "never", "dont", "didnt", "isnt", "wasnt", "arent", "nor"})
-_NEGATION_REACH = 3  # words
 
 
 def profile_of(services: Services, user_id: int) -> HealthProfile:
@@ -212,38 +207,9 @@ def _save(
 # --- conditions mentioned in free text --------------------------------------------------------
 
 
-def mentioned(precautions: Precautions, text: str) -> list[Condition]:
-    """Conditions whose everyday phrases appear in `text`, not negated just before."""
-    words = normalize(text).split()
-    return [
-        condition
-        for condition, phrases in precautions.mention_words
-        if any(_has_phrase(words, phrase) for phrase in phrases)
-    ]
-
-
-def _has_phrase(words: list[str], phrase: tuple[str, ...]) -> bool:
-    return any(
-        not _NEGATIONS.intersection(words[max(0, start - _NEGATION_REACH) : start])
-        for start in phrase_positions(words, phrase)
-    )
-
-
 def offer_for(services: Services, user: User, text: str) -> Reply | None:
     """ "Shall I adjust your routine for this?" for the first mentioned condition not yet known."""
-    known = services.health.get(user.id).conditions
-    for condition in mentioned(services.content.precautions, text):
-        if condition.id not in known:
-            msg = services.content.messages
-            rows = (
-                (
-                    Button(msg("health_offer_yes"), HealthAdd(condition.id).pack()),
-                    Button(msg("health_offer_no"), HealthNo(condition.id).pack()),
-                ),
-            )
-            label = html.escape(condition.label, quote=False)
-            return Reply(msg("health_offer", condition=label), rows)
-    return None
+    return health_offer(services.content, text, services.health.get(user.id).conditions)
 
 
 def _answer_offer(services: Services, user: User, press: HealthAdd | HealthNo) -> Outcome | None:
