@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from backchain.bot.errors import ContentError
-from backchain.bot.understanding.textnorm import normalize
+from backchain.bot.understanding.textnorm import normalize, phrase_positions
 from backchain.bot.yamlfile import optional_str_list, read_yaml_mapping
 
 # The parts of a topic a question can ask for, in the order their phrases are tried.
@@ -23,8 +23,7 @@ def _phrase(text: str) -> tuple[str, ...]:
 
 
 def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
-    n = len(phrase)
-    return any(words[i : i + n] == phrase for i in range(len(words) - n + 1))
+    return next(phrase_positions(words, phrase), None) is not None
 
 
 @dataclass(frozen=True)

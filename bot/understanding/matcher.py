@@ -502,6 +502,8 @@ class Matcher:
             kit_holds=WordRuns(vocab.kits.holds, reader),
         )
         self._safety = safety
+        self._content_sizes = _sizes_by_first_word(index.by_content)
+        self._word_sizes = _sizes_by_first_word(index.by_words)
 
     @classmethod
     def build(
@@ -547,21 +549,31 @@ class Matcher:
 
     def _find_hits(self, words: list[Word]) -> list[PhraseHit]:
         content = [i for i, w in enumerate(words) if not w.stop]
-        hits = self._scan(words, content, self._index.by_content)
-        hits += self._scan(words, list(range(len(words))), self._index.by_words)
+        index = self._index
+        hits = self._scan(words, content, index.by_content, self._content_sizes)
+        hits += self._scan(words, list(range(len(words))), index.by_words, self._word_sizes)
         hits += self._find_word_sets(words)
         return hits
 
     def _scan(
-        self, words: list[Word], positions: list[int], index: dict[tuple[str, ...], list[Phrase]]
+        self,
+        words: list[Word],
+        positions: list[int],
+        index: dict[tuple[str, ...], list[Phrase]],
+        sizes: dict[str, tuple[int, ...]],
     ) -> list[PhraseHit]:
+        """Every phrase of `index` found as a run of the words at `positions`; `sizes`: the
+        lengths of the index's keys by their first word, longest first."""
         hits = []
-        longest = self._index.longest
         texts = [words[p].text for p in positions]
         for i, text in enumerate(texts):
-            if text not in longest:
+            lengths = sizes.get(text)
+            if lengths is None:
                 continue
-            for n in range(min(longest[text], len(positions) - i), 0, -1):
+            room = len(positions) - i
+            for n in lengths:
+                if n > room:
+                    continue
                 phrases = index.get(tuple(texts[i : i + n]))
                 if not phrases:
                     continue
@@ -701,6 +713,14 @@ class Matcher:
         return MatchResult(first.topic, first.score, candidates, ambiguous, out_of_scope=False)
 
 
+def _sizes_by_first_word(index: dict[tuple[str, ...], list[Phrase]]) -> dict[str, tuple[int, ...]]:
+    """The lengths of `index`'s keys by their first word, longest first."""
+    sizes: dict[str, set[int]] = defaultdict(set)
+    for key in index:
+        sizes[key[0]].add(len(key))
+    return {word: tuple(sorted(lengths, reverse=True)) for word, lengths in sizes.items()}
+
+
 def _weigh(points: float, context: float, strength: float) -> float:
     """Full points in a question about the body; otherwise only as much as the words say."""
     if context == 1.0:
@@ -769,6 +789,8 @@ class WordRuns:
             self.words |= {w.text for w in words if not w.stop}
             has_stops = any(w.stop for w in words)
             (self._exact if has_stops else self._content)[texts[0]].append(texts)
+        # The words a run can start with: a question holding none of them holds no run.
+        self._firsts = frozenset(self._exact) | frozenset(self._content)
 
     def find(self, words: list[Word]) -> list[int]:
         """Where any run starts in `words`."""
@@ -779,16 +801,18 @@ class WordRuns:
         return {i for start, end in self._spans(words) for i in range(start, end + 1)}
 
     def _spans(self, words: list[Word]) -> list[tuple[int, int]]:
-        found = _spans(words, list(range(len(words))), self._exact)
+        texts = [w.text for w in words]
+        if self._firsts.isdisjoint(texts):
+            return []
+        found = _spans(texts, list(range(len(words))), self._exact)
         content = [i for i, w in enumerate(words) if not w.stop]
-        return found + _spans(words, content, self._content)
+        return found + _spans([texts[i] for i in content], content, self._content)
 
 
 def _spans(
-    words: list[Word], positions: list[int], runs: dict[str, list[tuple[str, ...]]]
+    texts: list[str], positions: list[int], runs: dict[str, list[tuple[str, ...]]]
 ) -> list[tuple[int, int]]:
-    """(first, last) position of every run found."""
-    texts = [words[p].text for p in positions]
+    """(first, last) position of every run found; `texts`: the words at `positions`."""
     return [
         (positions[i], positions[i + len(run) - 1])
         for i, text in enumerate(texts)

@@ -25,6 +25,7 @@ from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extractOne
 
 # An age, not a duration: "13yo", "a 15 year old", "8 months old", "aged 12" ("3 years" is not).
+_DIGIT = re.compile(r"[0-9]")
 _AGE = re.compile(
     r"\b(?:(\d{1,2}) ?(?:yo|y o|yrs? old|years? old|(month)s? old)|aged? (\d{1,2}))\b"
 )
@@ -75,7 +76,9 @@ class SafetyWords:
         if found is not None:
             return found
         present = set(words)
-        if any(ask[0] in present and _contains(words, ask) for ask in self.asks):
+        if not self._ask_words.isdisjoint(present) or any(
+            present.issuperset(ask) and _contains(words, ask) for ask in self._ask_phrases
+        ):
             found = _first_found(words, self._asked_by_first_word)
             if found is not None:
                 return found
@@ -96,16 +99,28 @@ class SafetyWords:
         return _by_first_word(self.asked)
 
     @cached_property
+    def _ask_words(self) -> frozenset[str]:
+        return frozenset(ask[0] for ask in self.asks if len(ask) == 1)
+
+    @cached_property
+    def _ask_phrases(self) -> tuple[tuple[str, ...], ...]:
+        return tuple(ask for ask in self.asks if len(ask) > 1)
+
+    @cached_property
     def _people(self) -> frozenset[str]:
         return frozenset(self.children.people)
 
     def _child(self, words: list[str]) -> str | None:
         text = " ".join(words)
+        if not _DIGIT.search(text):
+            return None  # an age is always typed in digits
         people = self._people
         for match in _AGE.finditer(text):
             age = int(match.group(1) or match.group(3))
             if match.group(2) or age < self.children.under_age:
                 return self.children.topic
+        if people.isdisjoint(words):
+            return None
         for i, word in enumerate(words):
             if word in people:
                 after = words[i + 1 : i + 4]
@@ -158,10 +173,15 @@ def _by_first_word(phrases: tuple[tuple[str, tuple[str, ...]], ...]) -> _Indexed
 def _first_found(words: list[str], index: _Indexed) -> str | None:
     """The topic of the highest-priority phrase in `words`, as a scan in order would find."""
     best: tuple[int, str] | None = None
-    for word in set(words):
+    present = set(words)
+    for word in present:
+        # Each word's phrases are listed by rank: the first one found is its best.
         for rank, topic, phrase in index.get(word, ()):
-            if (best is None or rank < best[0]) and _contains(words, phrase):
+            if best is not None and rank >= best[0]:
+                break
+            if len(phrase) == 1 or (present.issuperset(phrase) and _contains(words, phrase)):
                 best = (rank, topic)
+                break
     return best[1] if best else None
 
 

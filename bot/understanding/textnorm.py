@@ -73,6 +73,15 @@ def phrase_positions(words: Sequence[str], phrase: Sequence[str]) -> Iterator[in
     """Where `phrase` (normalised words) starts in `words`, each place in order."""
     size = len(phrase)
     first = phrase[0]
-    for start in range(len(words) - size + 1):
-        if words[start] == first and tuple(words[start : start + size]) == tuple(phrase):
+    phrase = tuple(phrase)
+    stop = len(words) - size + 1
+    start = 0
+    # `index` finds each place the first word stands without a loop over the other words.
+    while start < stop:
+        try:
+            start = words.index(first, start, stop)
+        except ValueError:
+            return
+        if size == 1 or tuple(words[start : start + size]) == phrase:
             yield start
+        start += 1
