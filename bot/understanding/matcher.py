@@ -560,19 +560,24 @@ class Matcher:
         words: list[Word],
         positions: list[int],
         index: dict[tuple[str, ...], list[Phrase]],
-        sizes: dict[str, tuple[int, ...]],
+        sizes: KeySizes,
     ) -> list[PhraseHit]:
         """Every phrase of `index` found as a run of the words at `positions`; `sizes`: the
-        lengths of the index's keys by their first word, longest first."""
+        lengths of the index's keys by their first word, and the first two words of the longer
+        keys."""
         hits = []
+        by_first, pairs = sizes
         texts = [words[p].text for p in positions]
+        last = len(texts) - 1
         for i, text in enumerate(texts):
-            lengths = sizes.get(text)
+            lengths = by_first.get(text)
             if lengths is None:
                 continue
-            room = len(positions) - i
+            room = len(texts) - i
+            # No key of two words or more starts here unless its first two words do.
+            longer = i < last and (text, texts[i + 1]) in pairs
             for n in lengths:
-                if n > room:
+                if n > room or (n > 1 and not longer):
                     continue
                 phrases = index.get(tuple(texts[i : i + n]))
                 if not phrases:
@@ -713,12 +718,17 @@ class Matcher:
         return MatchResult(first.topic, first.score, candidates, ambiguous, out_of_scope=False)
 
 
-def _sizes_by_first_word(index: dict[tuple[str, ...], list[Phrase]]) -> dict[str, tuple[int, ...]]:
-    """The lengths of `index`'s keys by their first word, longest first."""
+# The lengths of an index's keys by their first word (longest first), and the first two words
+# of every key longer than one word.
+KeySizes = tuple[dict[str, tuple[int, ...]], frozenset[tuple[str, str]]]
+
+
+def _sizes_by_first_word(index: dict[tuple[str, ...], list[Phrase]]) -> KeySizes:
     sizes: dict[str, set[int]] = defaultdict(set)
     for key in index:
         sizes[key[0]].add(len(key))
-    return {word: tuple(sorted(lengths, reverse=True)) for word, lengths in sizes.items()}
+    pairs = frozenset((key[0], key[1]) for key in index if len(key) > 1)
+    return {word: tuple(sorted(lengths, reverse=True)) for word, lengths in sizes.items()}, pairs
 
 
 def _weigh(points: float, context: float, strength: float) -> float:
@@ -737,14 +747,15 @@ def _after(words: list[Word], hit: PhraseHit, owners: frozenset[str]) -> bool:
 
 
 def _hit(phrases: Sequence[Phrase], span: list[tuple[int, Word]], loose: bool = False) -> PhraseHit:
-    content = sum(not w.stop for _, w in span)
+    words = [w for _, w in span]
+    content = len([w for w in words if not w.stop])
     # "every day" says more than "day"; a phrase of two real words needs no such help.
     stops = len(span) - content if content <= 1 else 0
     return PhraseHit(
         phrases=tuple(phrases),
-        positions=frozenset(p for p, _ in span),
+        positions=frozenset([p for p, _ in span]),
         length=content + stops / 4,
-        confidence=sum(w.confidence for _, w in span) / len(span),
+        confidence=sum([w.confidence for w in words]) / len(span),
         loose=loose,
     )
 

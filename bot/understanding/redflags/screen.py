@@ -283,15 +283,19 @@ def _matches_at_word_starts(
     the message has, are tried there.
     """
     matches = []
+    prepared = concept._at_key
     for key in concept.starter_keys.intersection(message_keys):
         positions = starts[key]
         if not positions:
             continue
-        pattern = concept.pattern_at(key, message_keys, words)
+        pattern = prepared.get(key)  # once prepared, no more to ask (see `pattern_at`)
         if pattern is None:
-            continue
+            pattern = concept.pattern_at(key, message_keys, words)
+            if pattern is None:
+                continue
+        match_at = pattern.match
         for position in positions:
-            match = pattern.match(text, position)
+            match = match_at(text, position)
             if match:
                 matches.append(match)
     return matches
@@ -424,6 +428,17 @@ class RedFlagScreen:
         self._negation = negation
         self._not_symptoms = not_symptoms
         self._typos = typos
+        # The concepts a word key can begin a match of, and those with no known keys: a
+        # message's keys name every concept it could hold, found with one look-up per key.
+        by_key: dict[str, list[str]] = {}
+        unkeyed = set()
+        for name, concept in concepts.items():
+            if concept.keys is None:
+                unkeyed.add(name)
+            for key in concept.keys or ():
+                by_key.setdefault(key, []).append(name)
+        self._by_key = {key: tuple(names) for key, names in by_key.items()}
+        self._unkeyed = frozenset(unkeyed)
 
     def parts(self) -> ScreenParts:
         return ScreenParts(
@@ -452,19 +467,31 @@ class RedFlagScreen:
         """The most severe red flag in `text`, or None."""
         message = self.message(text)
         found = message.found
+        keyed = self._keyed(message.keys)
         for rule in self._rules:
             for alternative in rule.alternatives:
                 # Presence is cheap and cached; where the matches stand is checked only after.
                 for name in alternative.names:
                     present = found.get(name)
                     if present is None:
-                        present = self._present(name, message)
+                        # A concept none of whose keys the message holds cannot match.
+                        present = name in keyed and self._present(name, message)
                     if not present:
                         break
                 else:
                     if all(self._together(group, message) for group in alternative.placed):
                         return RedFlag(rule.level, rule.id, rule.label, rule.advice)
         return None
+
+    def _keyed(self, keys: set[str]) -> set[str]:
+        """The concepts with a key among `keys`, and those without keys."""
+        names = set(self._unkeyed)
+        by_key = self._by_key
+        for key in keys:
+            found = by_key.get(key)
+            if found is not None:
+                names.update(found)
+        return names
 
     def message(self, text: str) -> Message:
         """`text` normalised, with typing slips in key words corrected, ready to screen."""
@@ -502,10 +529,14 @@ class RedFlagScreen:
         found = message.found.get(name)
         if found is None:
             concept = self._concepts[name]
-            text = message.masked
-            found = concept.could_match(message.keys) and any(
-                not self._negation.cancels(text, m.start(), m.end())
-                for m in concept.matches(text, message.keys, message.words, message.starts(text))
-            )
+            found = False
+            if concept.could_match(message.keys):
+                text = message.masked
+                found = any(
+                    not self._negation.cancels(text, m.start(), m.end())
+                    for m in concept.matches(
+                        text, message.keys, message.words, message.starts(text)
+                    )
+                )
             message.found[name] = found
         return found
