@@ -144,6 +144,7 @@ class Concept:
         self._asked: set[tuple[int, ...]] = set()
         self._at_key: dict[str, re.Pattern[str]] = {}
         self._asked_keys: set[str] = set()
+        self._gates: dict[str, frozenset[str] | None] = {}
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
@@ -202,6 +203,27 @@ class Concept:
         indices = self.possible(indices, message_keys)
         return self.pattern_for(indices, words) if indices else None
 
+    def gate(self, key: str) -> frozenset[str] | None:
+        """Word keys of which a message must hold one for any fragment that can start with
+        `key` to match there; None when some such fragment needs no more than `key` itself.
+
+        Each fragment needs a word with a key of each of its key sets; the rarest set besides
+        the one `key` meets is enough to rule it out, so a message holding none of these keys
+        holds no match at `key` (`possible` would find no fragment).
+        """
+        if key in self._gates:
+            return self._gates[key]
+        assert self.starters is not None
+        gate: set[str] = set()
+        for i in self.starters[key]:
+            others = [keys for keys in self.needs[i][0] if key not in keys]
+            if not others:
+                self._gates[key] = None
+                return None
+            gate |= others[0]
+        found = self._gates[key] = frozenset(gate)
+        return found
+
     def warm(self) -> int:
         """Compile every pattern a message may need (what messages would do one by one);
         how many were compiled."""
@@ -211,6 +233,7 @@ class Concept:
         for key in self.starters:
             self._asked_keys.add(key)
             self.pattern_at(key, set(), None)
+            self.gate(key)
         return len(self.starters)
 
     def matches(
@@ -284,7 +307,11 @@ def _matches_at_word_starts(
     """
     matches = []
     prepared = concept._at_key
+    gates = concept._gates
     for key in concept.starter_keys.intersection(message_keys):
+        gate = gates[key] if key in gates else concept.gate(key)
+        if gate is not None and gate.isdisjoint(message_keys):
+            continue  # no fragment that can start here has its other words in the message
         positions = starts[key]
         if not positions:
             continue
