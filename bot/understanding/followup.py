@@ -61,15 +61,13 @@ class FollowUpRules:
     def facet(self, words: tuple[str, ...]) -> str | None:
         """The first facet, in FACETS order, that one of its phrases names; None if none does."""
         best: int | None = None
-        starts: dict[str, list[int]] = {}
-        for i, word in enumerate(words):
-            starts.setdefault(word, []).append(i)
-        for word, places in starts.items():
-            for rank, phrase in self._by_first_word.get(word, ()):
+        index = self._by_first_word
+        present = set(words)
+        for word in present:
+            for rank, phrase in index.get(word, ()):
                 if best is not None and rank >= best:
                     continue
-                size = len(phrase)
-                if any(words[i : i + size] == phrase for i in places):
+                if len(phrase) == 1 or (present.issuperset(phrase) and _contains(words, phrase)):
                     best = rank
         return None if best is None else FACETS[best]
 

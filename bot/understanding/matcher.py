@@ -827,6 +827,7 @@ def _spans(
     return [
         (positions[i], positions[i + len(run) - 1])
         for i, text in enumerate(texts)
-        for run in runs.get(text, ())
+        if text in runs
+        for run in runs[text]
         if tuple(texts[i : i + len(run)]) == run
     ]
