@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from backchain.bot.understanding.redflags.screen import (
     Alternative,
     Concept,
@@ -49,9 +50,9 @@ def read(key: str) -> RedFlagScreen | None:
     if folder is None:
         return None
     try:
-        data = json.loads((folder / f"red_flags-{key}.json").read_text(encoding="utf-8"))
+        data = msgspec.json.decode((folder / f"red_flags-{key}.json").read_bytes())
         return _screen(data)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, msgspec.DecodeError):
         return None
 
 
@@ -129,9 +130,9 @@ def _concept(data: dict[str, Any]) -> Concept:
             if data["starters"] is not None
             else None
         ),
-        [
+        decode_needs=lambda raw=data["needs"]: [
             (tuple(frozenset(keys) for keys in key_sets), requirement_from_json(requirement))
-            for key_sets, requirement in data["needs"]
+            for key_sets, requirement in raw
         ],
     )
 

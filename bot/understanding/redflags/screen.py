@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -120,6 +120,7 @@ class Concept:
         combined_keys: dict[str, tuple[KeySets, ...]],
         starters: dict[str, tuple[int, ...]] | None,
         needs: list[Needs] | None = None,
+        decode_needs: Callable[[], list[Needs]] | None = None,
     ):
         self.fragments = fragments
         # Every match contains a word starting with one of these keys; None when unknown.
@@ -136,7 +137,10 @@ class Concept:
         # Each fragment's key sets (rarest first) and the words it needs: a match of the
         # fragment has a word starting with a key of every set, and those words, so a message
         # missing one cannot match it.
-        self.needs: list[Needs] = needs if needs is not None else [((), None)] * len(fragments)
+        # `decode_needs` reads them from the disk cache when first needed instead: a message
+        # looks at the needs of the few concepts its words touch.
+        self._needs = needs
+        self._decode_needs = decode_needs
         self._everything = tuple(range(len(fragments)))
         # Patterns of the fragments a message could match, by their indices: a plain question
         # compiles few or none, and each set of fragments is compiled once.
@@ -145,6 +149,13 @@ class Concept:
         self._at_key: dict[str, re.Pattern[str]] = {}
         self._asked_keys: set[str] = set()
         self._gates: dict[str, frozenset[str] | None] = {}
+
+    @property
+    def needs(self) -> list[Needs]:
+        if self._needs is None:
+            decode = self._decode_needs
+            self._needs = decode() if decode is not None else [((), None)] * len(self.fragments)
+        return self._needs
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
