@@ -117,7 +117,7 @@ def main() -> None:
     if questions:
         print("understand(text, context), first pass, typo cache empty:")
         measure_latency(cold, questions, len(questions))
-        # The bot prepares its reader in a worker thread right after it starts; measured so.
+        # The bot prepares its reader right after it starts (between messages); measured so.
         prepared = build_understander(content, matcher)
         patterns = prepared.warm()
         print(f"understand(text, context), repeated questions, {patterns} patterns prepared:")

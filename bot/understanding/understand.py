@@ -9,6 +9,7 @@ benchmarks all call this; none of them reads text any other way.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -113,8 +114,12 @@ class Understander:
 
     def warm(self) -> int:
         """Prepare, ahead of the first messages, what is otherwise built when first needed (the
-        red-flag screen's patterns). Safe to run in a worker thread while messages are read."""
-        return self.red_flags.warm()
+        red-flag screen's patterns); how many steps that took."""
+        return sum(1 for _ in self.warm_steps())
+
+    def warm_steps(self) -> Iterator[None]:
+        """`warm` in steps well under a millisecond each, to interleave with reading messages."""
+        return self.red_flags.warm_steps()
 
     def understand(self, text: str, context: Context = EMPTY) -> Understanding:
         command = parse_command(text)

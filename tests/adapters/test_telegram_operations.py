@@ -220,7 +220,7 @@ async def test_a_lock_longer_than_the_patience_gets_a_clear_reply_and_no_change(
         assert busy not in [p["text"] for p in harness.sent(MEMBER["id"])]
 
 
-async def test_the_reader_is_prepared_in_a_worker_thread_while_the_loop_answers(
+async def test_the_reader_is_prepared_on_the_loop_in_small_steps_while_it_answers(
     content: Content, tmp_path: Path
 ) -> None:
     from backchain.bot.adapters.telegram.app import warm_in_background
@@ -233,9 +233,14 @@ async def test_the_reader_is_prepared_in_a_worker_thread_while_the_loop_answers(
     harness = Chat(app, request)
     async with app:
         warming = warm_in_background(services)
+        await asyncio.sleep(0.05)  # preparing has started
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         await harness.say("why does my hip hurt")  # answered while the patterns compile
-        assert harness.sent(MEMBER["id"])
+        answered_in = loop.time() - started
+        assert harness.sent(MEMBER["id"]) and not warming.done()
         prepared = await asyncio.wait_for(warming, 30)
+    assert answered_in < 0.1
     assert prepared > 1000
     concepts = fresh.red_flags.parts().concepts.values()
     assert all(c._at_key or c.starters is None for c in concepts if c.starters != {})

@@ -94,7 +94,7 @@ class Wiring:
     # reminders never takes the event loop for a long stretch.
     bulk_pace: AsyncLimiter = field(default_factory=lambda: AsyncLimiter(1, 1 / 20))
     inbox_pruned_at: float = 0.0  # when the reminder tick last pruned the inbox
-    warming: asyncio.Future[int] | None = None  # the reader being prepared after start
+    warming: asyncio.Task[int] | None = None  # the reader being prepared after start
     # Updates from the inbox handled again after a restart (a press there may need its reply).
     replayed: set[int] = field(default_factory=set)
 
@@ -477,24 +477,25 @@ async def post_init(application: Application[Any, Any, Any, Any, BotData, Any]) 
     start_reminder_tick(application)
 
 
-def warm_in_background(services: Services) -> asyncio.Future[int]:
-    """What the reader builds when first needed (red-flag patterns), built now in a worker
-    thread, so the first messages after a start do not pay for it."""
-    started = time.monotonic()
-    warming = asyncio.get_running_loop().run_in_executor(None, services.understander.warm)
+def warm_in_background(services: Services) -> asyncio.Task[int]:
+    """What the reader builds when first needed (red-flag patterns), built now on the event
+    loop in steps well under a millisecond, each after whatever else is ready: the first
+    messages after a start neither pay for it nor wait behind it."""
 
-    def done(future: asyncio.Future[int]) -> None:
-        if future.cancelled():
-            return
-        error = future.exception()
-        if error is not None:
+    async def prepare() -> int:
+        started = time.monotonic()
+        steps = 0
+        try:
+            for _ in services.understander.warm_steps():
+                steps += 1
+                await asyncio.sleep(0)
+        except Exception as error:  # a bug here must not stop the bot: first use builds it
             logger.warning("reader not prepared ahead (built on first use instead): %s", error)
-            return
-        seconds = time.monotonic() - started
-        logger.info("reader prepared: %d patterns in %.2f s", future.result(), seconds)
+            return steps
+        logger.info("reader prepared: %d patterns in %.2f s", steps, time.monotonic() - started)
+        return steps
 
-    warming.add_done_callback(done)
-    return warming
+    return asyncio.get_running_loop().create_task(prepare(), name="prepare-reader")
 
 
 async def post_shutdown(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -238,14 +238,19 @@ class Concept:
     def warm(self) -> int:
         """Compile every pattern a message may need (what messages would do one by one);
         how many were compiled."""
+        return sum(1 for _ in self.warm_steps())
+
+    def warm_steps(self) -> Iterator[None]:
+        """`warm`, one pattern at a time: each step is well under a millisecond."""
         if self.starters is None:
             self.pattern  # noqa: B018 - compiles and keeps it
-            return 1
+            yield
+            return
         for key in self.starters:
             self._asked_keys.add(key)
             self.pattern_at(key, set(), None)
             self.gate(key)
-        return len(self.starters)
+            yield
 
     def matches(
         self,
@@ -492,14 +497,20 @@ class RedFlagScreen:
         return tuple(rule.id for rule in self._rules)
 
     def warm(self) -> int:
-        """Compile every pattern now rather than on the messages that first need them: the bot
-        does this in a worker thread after it starts, so no message pays for a compilation.
-        Answers are the same either way. Returns how many patterns were compiled."""
-        count = sum(concept.warm() for concept in self._concepts.values())
+        """Compile every pattern now rather than on the messages that first need them, so no
+        message pays for a compilation. Answers are the same either way. Returns how many
+        patterns were compiled."""
+        return sum(1 for _ in self.warm_steps())
+
+    def warm_steps(self) -> Iterator[None]:
+        """`warm` in small steps (one pattern each), for a caller that interleaves other work:
+        the bot runs them between messages on its event loop after it starts."""
+        for concept in self._concepts.values():
+            yield from concept.warm_steps()
         if self._not_symptoms is not None:
-            count += self._not_symptoms.warm()
+            yield from self._not_symptoms.warm_steps()
         self._negation.warm()
-        return count + 2
+        yield
 
     def screen(self, text: str) -> RedFlag | None:
         """The most severe red flag in `text`, or None."""
