@@ -471,16 +471,22 @@ async def post_init(application: Application[Any, Any, Any, Any, BotData, Any]) 
     except TelegramError as exc:
         logger.warning("command menu not set: %s", exc.message)
     await replay_inbox(application)
-    wiring.warming = warm_in_background(wiring.services)
+    wiring.warming = warm_in_background(wiring.services, lambda: wiring.processor.busy)
     from backchain.bot.adapters.telegram.reminders import start_reminder_tick
 
     start_reminder_tick(application)
 
 
-def warm_in_background(services: Services) -> asyncio.Task[int]:
+# While updates are being handled, preparing the reader waits this long before looking again.
+PREPARE_PAUSE = 0.01
+
+
+def warm_in_background(
+    services: Services, busy: Callable[[], bool] = lambda: False
+) -> asyncio.Task[int]:
     """What the reader builds when first needed (red-flag patterns), built now on the event
-    loop in steps well under a millisecond, each after whatever else is ready: the first
-    messages after a start neither pay for it nor wait behind it."""
+    loop in steps well under a millisecond, only while no update is being handled (`busy`):
+    the first messages after a start neither pay for it nor wait behind it."""
 
     async def prepare() -> int:
         started = time.monotonic()
@@ -489,6 +495,8 @@ def warm_in_background(services: Services) -> asyncio.Task[int]:
             for _ in services.understander.warm_steps():
                 steps += 1
                 await asyncio.sleep(0)
+                while busy():
+                    await asyncio.sleep(PREPARE_PAUSE)
         except Exception as error:  # a bug here must not stop the bot: first use builds it
             logger.warning("reader not prepared ahead (built on first use instead): %s", error)
             return steps

@@ -121,6 +121,11 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
                 del self._locks[key]
 
     @property
+    def busy(self) -> bool:
+        """Whether any update is being handled now."""
+        return bool(self._running)
+
+    @property
     def active_keys(self) -> int:
         return len(self._locks)
 
