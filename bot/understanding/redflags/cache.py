@@ -8,6 +8,7 @@ off). It is JSON, never code, and a cache that cannot be read or written is simp
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -20,6 +21,7 @@ from backchain.bot.understanding.redflags.screen import (
     Alternative,
     Concept,
     Group,
+    Needs,
     Negation,
     RedFlagScreen,
     Rule,
@@ -130,11 +132,15 @@ def _concept(data: dict[str, Any]) -> Concept:
             if data["starters"] is not None
             else None
         ),
-        decode_needs=lambda raw=data["needs"]: [
-            (tuple(frozenset(keys) for keys in key_sets), requirement_from_json(requirement))
-            for key_sets, requirement in raw
-        ],
+        decode_needs=functools.partial(_needs, data["needs"]),
     )
+
+
+def _needs(raw: list[Any]) -> list[Needs]:
+    return [
+        (tuple(frozenset(keys) for keys in key_sets), requirement_from_json(requirement))
+        for key_sets, requirement in raw
+    ]
 
 
 def _screen(data: dict[str, Any]) -> RedFlagScreen:
