@@ -145,7 +145,6 @@ class Concept:
         # Patterns of the fragments a message could match, by their indices: a plain question
         # compiles few or none, and each set of fragments is compiled once.
         self._compiled: dict[tuple[int, ...], re.Pattern[str]] = {}
-        self._asked: set[tuple[int, ...]] = set()
         self._at_key: dict[str, re.Pattern[str]] = {}
         self._asked_keys: set[str] = set()
         self._gates: dict[str, frozenset[str] | None] = {}
@@ -171,24 +170,16 @@ class Concept:
 
     def pattern_for(self, indices: tuple[int, ...], words: Words | None) -> re.Pattern[str] | None:
         """The fragments `indices`, in their order, as one whole-word pattern; None when the
-        message (its `words`) holds the words of none of them.
+        message (its `words`) holds the words of none of them. Compiled once, then kept.
 
         Leaving out fragments that cannot match anywhere in a message changes no match: the
         pattern's alternatives are tried in order, and those left out would all have failed.
-        The first message to ask for a pattern compiles it only when it holds some fragment's
-        words; any later one compiles and keeps it, and from then on no words are looked at.
         """
         pattern = self._compiled.get(indices)
         if pattern is None:
-            if words is not None and indices not in self._asked:
-                # The first time, a message without the words compiles nothing (a cold
-                # `backchain ask`); asked again, the pattern is worth compiling and keeping,
-                # and every later message skips the look at its words.
-                self._asked.add(indices)
-                if not any(words.hold(self.needs[i][1]) for i in indices):
-                    return None
-            fragments = [self.fragments[i] for i in indices]
-            pattern = self._compiled[indices] = re.compile(whole_words(fragments))
+            if words is not None and not any(words.hold(self.needs[i][1]) for i in indices):
+                return None
+            pattern = self._compiled[indices] = self._compile(indices)
         return pattern
 
     def pattern_at(
@@ -196,23 +187,31 @@ class Concept:
     ) -> re.Pattern[str] | None:
         """The pattern to try where a word with `key` starts; None when nothing can match there.
 
-        The first time, only the fragments the message could match are compiled (a cold
-        `backchain ask` compiles few); asked again, every fragment that can start with `key` is
-        compiled once and kept, and later messages need no key or word checks at all. Both
-        find the same matches: left-out fragments would all have failed.
+        The first time, only the fragments the message could match are compiled, and only when
+        it holds their words (a cold `backchain ask` compiles few); asked again, every fragment
+        that can start with `key` is compiled once and kept (`prepare`), and later messages need
+        no key or word checks at all. Both find the same matches.
         """
         assert self.starters is not None
         pattern = self._at_key.get(key)
         if pattern is not None:
             return pattern
-        indices = self.starters[key]
         if key in self._asked_keys:
-            fragments = [self.fragments[i] for i in indices]
-            pattern = self._at_key[key] = re.compile(whole_words(fragments))
-            return pattern
+            return self.prepare(key)
         self._asked_keys.add(key)
-        indices = self.possible(indices, message_keys)
+        indices = self.possible(self.starters[key], message_keys)
         return self.pattern_for(indices, words) if indices else None
+
+    def prepare(self, key: str) -> re.Pattern[str]:
+        """Every fragment that can start with `key`, compiled and kept for all later messages."""
+        assert self.starters is not None
+        pattern = self._at_key.get(key)
+        if pattern is None:
+            pattern = self._at_key[key] = self._compile(self.starters[key])
+        return pattern
+
+    def _compile(self, indices: tuple[int, ...]) -> re.Pattern[str]:
+        return re.compile(whole_words(self.fragments[i] for i in indices))
 
     def gate(self, key: str) -> frozenset[str] | None:
         """Word keys of which a message must hold one for any fragment that can start with
@@ -243,12 +242,11 @@ class Concept:
     def warm_steps(self) -> Iterator[None]:
         """`warm`, one pattern at a time: each step is well under a millisecond."""
         if self.starters is None:
-            self.pattern  # noqa: B018 - compiles and keeps it
+            self.pattern_for(self._everything, None)
             yield
             return
         for key in self.starters:
-            self._asked_keys.add(key)
-            self.pattern_at(key, set(), None)
+            self.prepare(key)
             self.gate(key)
             yield
 
