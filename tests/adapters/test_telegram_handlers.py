@@ -64,6 +64,10 @@ class Harness:
         await self.process(self._message(user, sticker=sticker))
 
     async def press(self, data: str, user: dict[str, Any] = USER) -> None:
+        await self.process(self.press_update(data, user))
+
+    def press_update(self, data: str, user: dict[str, Any] = USER) -> dict[str, Any]:
+        """A button press as Telegram sends it, with the next update id."""
         update_id, _ = self._next()
         message = {
             "message_id": 1,
@@ -79,7 +83,7 @@ class Harness:
             "data": data,
             "message": message,
         }
-        await self.process({"update_id": update_id, "callback_query": query})
+        return {"update_id": update_id, "callback_query": query}
 
     async def process(self, data: dict[str, Any]) -> None:
         await self.app.process_update(Update.de_json(data, self.app.bot))
@@ -225,22 +229,7 @@ async def test_a_press_replayed_from_the_inbox_gets_the_step_in_hand(
     # The process died after storing that press but before its reply left: on the next start
     # the inbox hands it over again, and the person sees the step the session waits for.
     # (Handler tests bypass the polling inbox: the press is stored as polling stores it.)
-    stored = {
-        "update_id": harness.update_id + 1,
-        "callback_query": {
-            "id": "again",
-            "from": USER,
-            "chat_instance": "ci",
-            "data": done["callback_data"],
-            "message": {
-                "message_id": 1,
-                "date": 0,
-                "chat": {"id": USER["id"], "type": "private"},
-                "from": BOT_USER,
-                "text": "earlier",
-            },
-        },
-    }
+    stored = harness.press_update(done["callback_data"])
     services.storage.inbox.accept([stored])
     harness.request.clear()
     assert await replay_inbox(harness.app) == 1
