@@ -32,8 +32,10 @@ class Chat:
         )
         return self.last
 
-    def press_data(self, data: str) -> Outcome:
-        self.last = self.conversation.handle(Incoming.press(self.user_id, self.user_id, data))
+    def press_data(self, data: str, replayed: bool = False) -> Outcome:
+        """`replayed`: the same press handled again after a restart."""
+        incoming = Incoming.press(self.user_id, self.user_id, data, replayed=replayed)
+        self.last = self.conversation.handle(incoming)
         return self.last
 
     def press(self, label_part: str) -> Outcome:
@@ -531,11 +533,6 @@ def test_session_on_a_rest_day_says_so_but_still_starts(alice: Chat, clock: Cloc
     assert "planned for" not in alice.texts()
 
 
-def replayed(chat: Chat, data: str) -> Outcome:
-    """The same press handled again after a restart (its first reply may have been lost)."""
-    return chat.conversation.handle(Incoming.press(chat.user_id, chat.user_id, data, replayed=True))
-
-
 def test_a_replayed_press_already_counted_shows_where_the_session_stands(
     alice: Chat, services: Services
 ) -> None:
@@ -544,10 +541,10 @@ def test_a_replayed_press_already_counted_shows_where_the_session_stands(
     pain = next(b.data for b in alice.last.replies[-1].button_list() if b.label == "5")
     step_one = alice.press_data(pain).replies[-1]
     # The pain check again, replayed: the step in hand, not silence; nothing changes.
-    assert "Step 1 of" in only(replayed(alice, pain)).text
+    assert "Step 1 of" in only(alice.press_data(pain, replayed=True)).text
     done = next(b.data for b in step_one.button_list() if "Done" in b.label)
     alice.press_data(done)
-    again = only(replayed(alice, done))
+    again = only(alice.press_data(done, replayed=True))
     assert "Step 2 of" in again.text and any("Done" in b.label for b in again.button_list())
     assert alice.press_data(done).replies == []  # a plain double tap stays quiet
     count = services.storage.db.execute("SELECT COUNT(*) FROM step_events").fetchone()
@@ -562,6 +559,6 @@ def test_a_replayed_closing_pain_check_resends_the_summary(alice: Chat, services
         alice.press("Done")
     closing = next(b.data for b in alice.last.replies[-1].button_list() if b.label == "3")
     summary = alice.press_data(closing).replies[-1].text
-    assert only(replayed(alice, closing)).text == summary
+    assert only(alice.press_data(closing, replayed=True)).text == summary
     row = services.storage.db.execute("SELECT status, pain_after FROM sessions").fetchone()
     assert row == ("finished", 3)
